@@ -1,0 +1,231 @@
+//! `Client::builder()`: environment first, explicit settings override.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::config::{self, KNOWN, key_env_for, with_suffix};
+use super::{Client, Inner, Provider};
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::provider::{AdapterKind, ApiKey, ProviderConfig, adapter};
+use crate::transport::{RetryPolicy, Transport};
+
+#[derive(Debug, Default, Clone)]
+struct Override {
+    key: Option<ApiKey>,
+    base_url: Option<String>,
+}
+
+/// Configures a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    from_env: bool,
+    overrides: HashMap<String, Override>,
+    compatible: Vec<(String, String, Option<ApiKey>)>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    stream_idle_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    catalog: Option<Catalog>,
+    catalog_files: Vec<PathBuf>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            from_env: true,
+            overrides: HashMap::new(),
+            compatible: Vec::new(),
+            timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(10),
+            stream_idle_timeout: None,
+            retry: RetryPolicy::default(),
+            catalog: None,
+            catalog_files: Vec::new(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Ignores the environment: only explicit settings count.
+    pub fn no_env(mut self) -> Self {
+        self.from_env = false;
+        self
+    }
+
+    /// Sets the key for a provider (`openai`, `mistral`, a compatible provider's name…).
+    pub fn api_key(mut self, provider: &str, key: impl Into<String>) -> Self {
+        self.overrides.entry(canonical(provider)).or_default().key = Some(ApiKey::new(key));
+        self
+    }
+
+    /// Sets the base URL for a provider. OpenAI-dialect bases include `/v1`;
+    /// Mistral, Anthropic, Gemini and Cohere take the host root, as their SDKs do.
+    pub fn base_url(mut self, provider: &str, url: impl Into<String>) -> Self {
+        self.overrides.entry(canonical(provider)).or_default().base_url = Some(url.into());
+        self
+    }
+
+    /// Adds an OpenAI-compatible provider (Ollama, vLLM, llama.cpp, DeepSeek, Groq…)
+    /// addressed as `name/model`. `base_url` includes `/v1`.
+    pub fn openai_compatible(
+        mut self,
+        name: &str,
+        base_url: impl Into<String>,
+        api_key: Option<String>,
+    ) -> Self {
+        self.compatible
+            .push((canonical(name), base_url.into(), api_key.map(ApiKey::new)));
+        self
+    }
+
+    /// Total time allowed for a non-streaming call, and for a stream to start.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to establish a connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest silence allowed between stream chunks (defaults to `timeout`).
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Retry policy.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Uses this catalog instead of the built-in one.
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// Merges a catalog file (same schema as `providers/*.json`) over the
+    /// catalog: adds models or overrides prices without a rebuild.
+    pub fn catalog_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.catalog_files.push(path.into());
+        self
+    }
+
+    /// Builds the client. Fails only on invalid configuration.
+    pub fn build(self) -> Result<Client> {
+        let env = |name: &str| -> Option<String> {
+            if !self.from_env {
+                return None;
+            }
+            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+        };
+
+        let mut providers: HashMap<String, Provider> = HashMap::new();
+        for known in KNOWN {
+            let Some(kind) = known.kind else { continue };
+            let ov = self.overrides.get(known.id).cloned().unwrap_or_default();
+            let key = ov.key.or_else(|| {
+                known
+                    .key_env
+                    .and_then(env)
+                    .or_else(|| known.alt_key_env.and_then(env))
+                    .map(ApiKey::new)
+            });
+            let needs_key = known.key_env.is_some();
+            if needs_key && key.is_none() {
+                continue;
+            }
+            let base_url = match ov.base_url.or_else(|| env(known.base_env)) {
+                Some(b) => with_suffix(&b, known.base_suffix),
+                None => known.default_base.to_owned(),
+            };
+            providers.insert(
+                known.id.to_owned(),
+                Provider::new(ProviderConfig {
+                    id: known.id.to_owned(),
+                    kind,
+                    base_url,
+                    api_key: key,
+                }),
+            );
+        }
+
+        let mut compatible = Vec::new();
+        if let Some(list) = env("INDOXROUTER_PROVIDERS") {
+            let parsed = config::parse_compatible_list(&list)
+                .map_err(|m| Error::invalid(format!("INDOXROUTER_PROVIDERS: {m}")))?;
+            for (name, url) in parsed {
+                let key = env(&key_env_for(&name)).map(ApiKey::new);
+                compatible.push((name, url, key));
+            }
+        }
+        compatible.extend(self.compatible);
+        for (name, url, key) in compatible {
+            if matches!(config::known(&name), Some(k) if k.kind != Some(AdapterKind::OpenAiCompatible))
+            {
+                return Err(Error::invalid(format!(
+                    "`{name}` is a built-in provider; use base_url() to point it elsewhere"
+                )));
+            }
+            let ov = self.overrides.get(&name).cloned().unwrap_or_default();
+            providers.insert(
+                name.clone(),
+                Provider::new(ProviderConfig {
+                    id: name,
+                    kind: AdapterKind::OpenAiCompatible,
+                    base_url: ov.base_url.unwrap_or(url),
+                    api_key: ov.key.or(key),
+                }),
+            );
+        }
+
+        let mut catalog = match self.catalog {
+            Some(c) => c,
+            None => Catalog::builtin().clone(),
+        };
+        let mut files = self.catalog_files;
+        if let Some(path) = env("INDOXROUTER_CATALOG_FILE") {
+            files.push(PathBuf::from(path));
+        }
+        for path in files {
+            catalog.merge_file(&path).map_err(|e| {
+                Error::invalid(format!("catalog file {}: {e}", path.display()))
+            })?;
+        }
+
+        let transport = Transport::new(
+            self.connect_timeout,
+            self.timeout,
+            self.stream_idle_timeout.unwrap_or(self.timeout),
+            self.retry,
+        )?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                providers,
+                catalog,
+            }),
+        })
+    }
+}
+
+fn canonical(provider: &str) -> String {
+    let p = provider.trim().to_ascii_lowercase();
+    if p == "gemini" { "google".to_owned() } else { p }
+}
+
+impl Provider {
+    fn new(config: ProviderConfig) -> Self {
+        Provider {
+            adapter: adapter(config.kind),
+            config,
+        }
+    }
+}

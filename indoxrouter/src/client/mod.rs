@@ -1,0 +1,434 @@
+//! The [`Client`]: resolves `provider/model`, calls the adapter, sends with
+//! retries and fallbacks, and prices the answer.
+
+mod builder;
+mod config;
+mod stream;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+pub use builder::ClientBuilder;
+pub use stream::{ChatStream, ChunkAccumulator};
+
+use crate::catalog::{Catalog, Lookup, Mode, ModelInfo};
+use crate::cost::CostBreakdown;
+use crate::error::{Error, Result};
+use crate::provider::{Adapter, CompletionRoute, ProviderConfig};
+use crate::transport::Transport;
+use crate::types::{
+    ChatRequest, ChatResponse, CompletionChoice, CompletionRequest, CompletionResponse,
+    EmbeddingRequest, EmbeddingResponse, ImageRequest, ImageResponse, Message, Usage,
+};
+
+/// A unified client for every configured provider. Cheap to clone; share one.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    providers: HashMap<String, Provider>,
+    catalog: Catalog,
+}
+
+struct Provider {
+    config: ProviderConfig,
+    adapter: &'static dyn Adapter,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut ids: Vec<&str> = self.inner.providers.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        f.debug_struct("Client").field("providers", &ids).finish()
+    }
+}
+
+/// A resolved model: which provider, its own id for the model, and catalog data.
+struct Target<'a> {
+    provider: &'a Provider,
+    model: &'a str,
+    info: Option<&'a ModelInfo>,
+}
+
+impl Target<'_> {
+    fn cfg(&self) -> &ProviderConfig {
+        &self.provider.config
+    }
+
+    fn price_tokens(&self, usage: &Usage) -> Option<CostBreakdown> {
+        self.info.and_then(|i| i.pricing.token_cost(usage))
+    }
+}
+
+impl Client {
+    /// A builder that reads keys and base URLs from the environment.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment only.
+    pub fn from_env() -> Result<Client> {
+        Self::builder().build()
+    }
+
+    /// Ids of the providers this client can call.
+    pub fn providers(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.inner.providers.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The catalog in use.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// Every catalog model.
+    pub fn models(&self) -> Vec<&ModelInfo> {
+        self.inner.catalog.models().collect()
+    }
+
+    /// Catalog data for `provider/model` or a bare id.
+    pub fn model(&self, id: &str) -> Result<&ModelInfo> {
+        let (provider, model) = self.split(id)?;
+        self.inner
+            .catalog
+            .get(provider, model)
+            .ok_or_else(|| self.model_not_found(id))
+    }
+
+    /// Exact cost of `usage` on `model`; `Ok(None)` when the model is unpriced.
+    pub fn cost(&self, model: &str, usage: &Usage) -> Result<Option<CostBreakdown>> {
+        Ok(self.model(model)?.pricing.token_cost(usage))
+    }
+
+    /// Exact cost of `n` images of `size`/`quality`; `Ok(None)` when unpriced.
+    pub fn image_cost(
+        &self,
+        model: &str,
+        n: u32,
+        size: Option<&str>,
+        quality: Option<&str>,
+    ) -> Result<Option<CostBreakdown>> {
+        Ok(self.model(model)?.pricing.image_cost(n, size, quality))
+    }
+
+    /// Sends a chat request and waits for the whole answer.
+    pub async fn chat(&self, req: ChatRequest) -> Result<ChatResponse> {
+        self.with_fallbacks(&req.model, &req.fallbacks, |model| {
+            self.chat_once(model, &req)
+        })
+        .await
+    }
+
+    /// Starts a streamed chat. Fallbacks apply until the stream has started;
+    /// dropping the returned stream cancels the upstream request.
+    pub async fn chat_stream(&self, req: ChatRequest) -> Result<ChatStream> {
+        self.with_fallbacks(&req.model, &req.fallbacks, |model| {
+            self.chat_stream_once(model, &req)
+        })
+        .await
+    }
+
+    /// A text completion: the provider's `/completions` for instruct models,
+    /// otherwise a chat call answered in the completions shape.
+    pub async fn completions(&self, req: CompletionRequest) -> Result<CompletionResponse> {
+        self.with_fallbacks(&req.model, &req.fallbacks, |model| {
+            self.completion_once(model, &req)
+        })
+        .await
+    }
+
+    /// Embeds text.
+    pub async fn embeddings(&self, req: EmbeddingRequest) -> Result<EmbeddingResponse> {
+        self.with_fallbacks(&req.model, &req.fallbacks, |model| {
+            self.embeddings_once(model, &req)
+        })
+        .await
+    }
+
+    /// Generates images.
+    pub async fn images(&self, req: ImageRequest) -> Result<ImageResponse> {
+        self.with_fallbacks(&req.model, &req.fallbacks, |model| {
+            self.images_once(model, &req)
+        })
+        .await
+    }
+
+    async fn with_fallbacks<'a, T, F, Fut>(
+        &self,
+        first: &'a str,
+        rest: &'a [String],
+        mut call: F,
+    ) -> Result<T>
+    where
+        F: FnMut(&'a str) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut result = call(first).await;
+        for next in rest {
+            match &result {
+                Err(e) if falls_back(e) => result = call(next).await,
+                _ => break,
+            }
+        }
+        result
+    }
+
+    async fn chat_once(&self, model: &str, req: &ChatRequest) -> Result<ChatResponse> {
+        let t = self.target(model)?;
+        let http = t.provider.adapter.chat_request(t.cfg(), t.model, req, false)?;
+        let body = self
+            .inner
+            .transport
+            .send(t.provider.adapter, t.cfg(), &http)
+            .await
+            .map_err(|e| self.upstream_error(e, model))?;
+        let mut resp = t.provider.adapter.parse_chat(t.cfg(), &body)?;
+        resp.cost = t.price_tokens(&resp.usage);
+        Ok(resp)
+    }
+
+    async fn chat_stream_once(&self, model: &str, req: &ChatRequest) -> Result<ChatStream> {
+        let t = self.target(model)?;
+        let http = t.provider.adapter.chat_request(t.cfg(), t.model, req, true)?;
+        let resp = self
+            .inner
+            .transport
+            .open_stream(t.provider.adapter, t.cfg(), &http)
+            .await
+            .map_err(|e| self.upstream_error(e, model))?;
+        Ok(ChatStream::new(
+            resp,
+            t.provider.adapter.stream_parser(t.cfg()),
+            t.cfg().id.clone(),
+            t.info.map(|i| i.pricing.clone()),
+            self.inner.transport.stream_idle_timeout,
+        ))
+    }
+
+    async fn completion_once(
+        &self,
+        model: &str,
+        req: &CompletionRequest,
+    ) -> Result<CompletionResponse> {
+        let t = self.target(model)?;
+        let native = match t.info {
+            Some(info) => info.supports(Mode::Completion) && !info.supports(Mode::Chat),
+            None => t.model.contains("instruct"),
+        };
+        match t
+            .provider
+            .adapter
+            .completion_request(t.cfg(), t.model, req, native)?
+        {
+            CompletionRoute::Native(http) => {
+                let body = self
+                    .inner
+                    .transport
+                    .send(t.provider.adapter, t.cfg(), &http)
+                    .await
+                    .map_err(|e| self.upstream_error(e, model))?;
+                let mut resp = t.provider.adapter.parse_completion(t.cfg(), &body)?;
+                resp.cost = t.price_tokens(&resp.usage);
+                Ok(resp)
+            }
+            CompletionRoute::ViaChat => self.completion_via_chat(model, req).await,
+        }
+    }
+
+    /// Each prompt becomes one user turn; prompts run concurrently and their
+    /// choices are numbered as `/completions` numbers them (prompt-major).
+    async fn completion_via_chat(
+        &self,
+        model: &str,
+        req: &CompletionRequest,
+    ) -> Result<CompletionResponse> {
+        let prompts = req.prompt.as_vec();
+        let calls = prompts.iter().map(|p| {
+            let chat = ChatRequest {
+                model: model.to_owned(),
+                messages: vec![Message::user(*p)],
+                temperature: req.temperature,
+                top_p: req.top_p,
+                max_tokens: req.max_tokens,
+                stop: req.stop.clone(),
+                seed: req.seed,
+                n: req.n,
+                user: req.user.clone(),
+                extra: req.extra.clone(),
+                ..Default::default()
+            };
+            async move { self.chat_once(model, &chat).await }
+        });
+        let answers = futures_util::future::try_join_all(calls).await?;
+        let n = req.n.unwrap_or(1).max(1);
+        let mut out = CompletionResponse {
+            id: String::new(),
+            object: "text_completion".into(),
+            created: 0,
+            model: String::new(),
+            choices: Vec::new(),
+            usage: Usage::default(),
+            provider: String::new(),
+            cost: None,
+            extra: Default::default(),
+        };
+        let mut cost: Option<CostBreakdown> = Some(CostBreakdown::default());
+        for (i, answer) in answers.into_iter().enumerate() {
+            if i == 0 {
+                out.id = answer.id.replacen("chatcmpl", "cmpl", 1);
+                out.created = answer.created;
+                out.model.clone_from(&answer.model);
+                out.provider.clone_from(&answer.provider);
+            }
+            out.usage.add(&answer.usage);
+            cost = match (cost, answer.cost) {
+                (Some(acc), Some(c)) => Some(acc.combine(&c)),
+                _ => None,
+            };
+            for choice in answer.choices {
+                out.choices.push(CompletionChoice {
+                    text: choice.message.text().unwrap_or_default(),
+                    index: i as u32 * n + choice.index,
+                    finish_reason: choice.finish_reason,
+                    logprobs: choice.logprobs,
+                });
+            }
+        }
+        out.cost = cost;
+        Ok(out)
+    }
+
+    async fn embeddings_once(
+        &self,
+        model: &str,
+        req: &EmbeddingRequest,
+    ) -> Result<EmbeddingResponse> {
+        let t = self.target(model)?;
+        let http = t.provider.adapter.embeddings_request(t.cfg(), t.model, req)?;
+        let body = self
+            .inner
+            .transport
+            .send(t.provider.adapter, t.cfg(), &http)
+            .await
+            .map_err(|e| self.upstream_error(e, model))?;
+        let mut resp = t.provider.adapter.parse_embeddings(t.cfg(), &body)?;
+        if resp.model.is_empty() {
+            resp.model = t.model.to_owned();
+        }
+        resp.cost = t.price_tokens(&resp.usage);
+        Ok(resp)
+    }
+
+    async fn images_once(&self, model: &str, req: &ImageRequest) -> Result<ImageResponse> {
+        let t = self.target(model)?;
+        let http = t.provider.adapter.image_request(t.cfg(), t.model, req)?;
+        let body = self
+            .inner
+            .transport
+            .send(t.provider.adapter, t.cfg(), &http)
+            .await
+            .map_err(|e| self.upstream_error(e, model))?;
+        let mut resp = t.provider.adapter.parse_images(t.cfg(), &body)?;
+        resp.model = t.model.to_owned();
+        resp.cost = t.info.and_then(|info| {
+            // Token-priced models (gpt-image) report usage; the rest are per image.
+            let by_tokens = resp.usage.as_ref().and_then(|u| info.pricing.token_cost(u));
+            by_tokens.or_else(|| {
+                let n = u32::try_from(resp.data.len()).unwrap_or(u32::MAX);
+                info.pricing
+                    .image_cost(n, req.size.as_deref(), req.quality.as_deref())
+            })
+        });
+        Ok(resp)
+    }
+
+    /// Splits `provider/model` (or resolves a bare id) into catalog provider and model ids.
+    fn split<'a>(&'a self, id: &'a str) -> Result<(&'a str, &'a str)> {
+        if let Some((p, m)) = id.split_once('/') {
+            let p = if p == "gemini" { "google" } else { p };
+            if self.inner.providers.contains_key(p)
+                || config::known(p).is_some()
+                || self.inner.catalog.provider(p).is_some()
+            {
+                return Ok((p, m));
+            }
+        }
+        match self.inner.catalog.lookup(id) {
+            Lookup::Found(info) => Ok((info.provider.as_str(), info.id.as_str())),
+            Lookup::Ambiguous(choices) => Err(Error::InvalidRequest {
+                provider: None,
+                message: format!(
+                    "model `{id}` is offered by several providers; name one of: {}",
+                    choices.join(", ")
+                ),
+                param: Some("model".into()),
+            }),
+            Lookup::NotFound { suggestions } => Err(Error::ModelNotFound {
+                model: id.to_owned(),
+                suggestions,
+            }),
+        }
+    }
+
+    fn target<'a>(&'a self, id: &'a str) -> Result<Target<'a>> {
+        let (provider_id, model) = self.split(id)?;
+        if model.is_empty() {
+            return Err(Error::InvalidRequest {
+                provider: None,
+                message: format!("`{id}` names no model; use `provider/model`"),
+                param: Some("model".into()),
+            });
+        }
+        let Some(provider) = self.inner.providers.get(provider_id) else {
+            return Err(match config::known(provider_id) {
+                Some(k) if k.kind.is_none() => Error::Unsupported {
+                    provider: provider_id.to_owned(),
+                    capability: "requests (its adapter is not in this release yet)".into(),
+                },
+                Some(k) => Error::NotConfigured {
+                    provider: provider_id.to_owned(),
+                    env_var: k.key_env.unwrap_or(k.base_env).to_owned(),
+                },
+                None => Error::NotConfigured {
+                    provider: provider_id.to_owned(),
+                    env_var: "INDOXROUTER_PROVIDERS (name=base_url)".into(),
+                },
+            });
+        };
+        Ok(Target {
+            provider,
+            model,
+            info: self.inner.catalog.get(provider_id, model),
+        })
+    }
+
+    fn model_not_found(&self, id: &str) -> Error {
+        let mut suggestions = self.inner.catalog.suggestions(id);
+        // The provider may not serve a model the catalog knows (retired, no access).
+        suggestions.retain(|s| s != id);
+        Error::ModelNotFound {
+            model: id.to_owned(),
+            suggestions,
+        }
+    }
+
+    /// Fills in what only the client knows about an upstream `model_not_found`.
+    fn upstream_error(&self, e: Error, model: &str) -> Error {
+        match e {
+            Error::ModelNotFound { model: m, .. } if m.is_empty() => self.model_not_found(model),
+            other => other,
+        }
+    }
+}
+
+/// Whether the next fallback model should be tried after `e`. A malformed
+/// request would fail the same way everywhere, so it is returned at once.
+fn falls_back(e: &Error) -> bool {
+    !matches!(e, Error::InvalidRequest { provider: None, .. })
+}

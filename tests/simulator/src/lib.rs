@@ -1,0 +1,307 @@
+//! A local HTTP server that stands in for AI providers in tests.
+//!
+//! It speaks the real wire formats of OpenAI and Mistral — paths, bearer
+//! auth, JSON shapes, SSE framing, error bodies, rate-limit headers — so the
+//! providers' own SDKs can be pointed at it, and it answers deterministically
+//! so tests can assert exact text and token counts. Faults (error statuses,
+//! malformed JSON, slow or stalled or cut streams) can be queued or requested
+//! per request.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use indoxrouter_simulator::{Fault, Simulator};
+//!
+//! let sim = Simulator::start().await?;
+//! let base = sim.openai_base(); // OPENAI_BASE_URL, e.g. http://127.0.0.1:PORT/openai/v1
+//! sim.push_fault("openai", Fault::rate_limited(2)); // the next OpenAI request gets a 429
+//! # Ok(()) }
+//! ```
+//!
+//! # Routes
+//!
+//! | Provider | Base | Endpoints |
+//! |---|---|---|
+//! | OpenAI | `{root}/openai/v1` (also bare `{root}/v1`) | `POST /chat/completions`, `POST /completions`, `POST /embeddings`, `POST /images/generations`, `GET /models`, `GET /models/{id}` |
+//! | Mistral | `{root}/mistral` + `/v1/...` | `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`, `GET /v1/models/{id}` |
+//!
+//! Control routes (not counted as provider requests): `POST /__sim/faults`
+//! with `{"provider": "openai", "fault": {...}, "times": 1}`, `GET /__sim/faults`
+//! (pending count), `GET /__sim/requests` (the log as JSON), `GET /__sim/count`
+//! (`{"count": n}`), `POST /__sim/reset`, and `GET /__sim/images/{id}.png`,
+//! which serves the 1×1 PNG that image URLs point at.
+//!
+//! # Auth
+//!
+//! Both providers take `Authorization: Bearer <key>`. A request without one
+//! gets a 401 (OpenAI's "You didn't provide an API key…" body; Mistral's
+//! `{"detail":"Unauthorized"}`). If [`SimConfig::api_key`] is set, any other
+//! key also gets a 401 (OpenAI: `code: "invalid_api_key"`, with the key masked
+//! as `sk-abcde****wxyz`); otherwise any key is accepted. Recorded requests
+//! mask credential headers the same way.
+//!
+//! # Tokens
+//!
+//! `tokens(text)` is the number of whitespace-separated words, or 1 for
+//! non-empty text that is all whitespace ([`tokens::count_tokens`]).
+//!
+//! **Chat prompt tokens**:
+//!
+//! ```text
+//! 3
+//! + per message:   4 + tokens(each text part of content) + 85 per image part
+//!                    + tokens(name) if present
+//!                    + per tool call: tokens(function.name) + tokens(function.arguments)
+//! + per tool:      8 + tokens(function.description) + number of keys in parameters.properties
+//! ```
+//!
+//! Example: `[{system: "You are terse."}, {user: "Say hello to the world"}]`
+//! → `3 + (4+3) + (4+5) = 19`.
+//!
+//! **Completion tokens** = `tokens(content)` of each choice, summed over the
+//! `n` choices; for a tool call, `tokens(name) + tokens(arguments)` (usually
+//! `1 + 1`). Legacy completions: prompt tokens = sum of `tokens(prompt)` over
+//! the prompts (no overhead); a token-id prompt counts one per id.
+//! Embeddings: sum of `tokens(input)`.
+//!
+//! **OpenAI reasoning models** (ids starting `o1`, `o3`, `o4`, `gpt-5`):
+//! `reasoning_tokens = 2 × visible completion tokens`, and `completion_tokens`
+//! includes them. **Cached tokens** (OpenAI): the largest multiple of 128 not
+//! above `prompt_tokens − 128`, if that is at least 1024, else 0 (so 1152
+//! prompt tokens → 1024 cached; 1151 → 0).
+//!
+//! # Replies
+//!
+//! Normal reply: `"Hello from the simulator. You said: <text>"`, where
+//! `<text>` is the text parts of the **last user message** with whitespace
+//! collapsed to single spaces. If that message has `k ≥ 1` image parts,
+//! `" I see k image."` / `" I see k images."` is appended.
+//! Example: `"Say hello to the world"` → 11 completion tokens.
+//!
+//! If the **last message has role `tool`**: `"Tool result received: <its content>"`.
+//!
+//! **Tool calls**: if `tools` has a function, `tool_choice` isn't `"none"`,
+//! and the last message has role `user`, the reply is one tool call to the
+//! function named by `tool_choice` (`{"type":"function","function":{"name":…}}`),
+//! else the first tool. Its arguments are a JSON object with a placeholder for
+//! each `required` property, keys sorted: the first `enum` value if any, else by
+//! type `"sample"` / `1` (integer, number) / `true` / `[]` / `{}` / `null`.
+//! `finish_reason` is `"tool_calls"`. OpenAI ids are `call_` + 24 alphanumerics;
+//! Mistral ids are 9 alphanumerics. OpenAI sends `content: null`, Mistral `""`.
+//!
+//! **JSON mode** (`response_format` `json_object` or `json_schema`): the
+//! content is `{"reply":"<normal reply>"}` (same token count).
+//!
+//! **Limits**, applied in this order: `stop` (string or array) cuts the
+//! content at the earliest match, `finish_reason "stop"`; then
+//! `max_completion_tokens` (else `max_tokens`) keeps that many words joined by
+//! single spaces, `finish_reason "length"`. Legacy completions default to
+//! `max_tokens: 16`, as OpenAI does. **`n`** repeats the same choice with
+//! indexes `0..n`.
+//!
+//! # Streaming
+//!
+//! Events are `data: <json>\n\n`, each flushed as its own write, ending with
+//! `data: [DONE]`. Content is streamed one word per chunk (words after the
+//! first carry their leading space, so the pieces concatenate to the exact
+//! content). Each choice's chunks are sent in turn.
+//!
+//! - OpenAI chat: a first chunk with `delta {role: "assistant", content: ""}`,
+//!   one chunk per word, a final chunk with `delta {}` and the finish reason.
+//!   Tool calls: a first chunk with `role`, `content: null` and the tool call's
+//!   `index`, `id`, `type`, `function.name` and empty `arguments`, then
+//!   8-character argument fragments. With `stream_options.include_usage` every
+//!   chunk carries `"usage": null` and a last chunk with `choices: []` carries
+//!   usage; without it there is no `usage` field and no usage chunk.
+//! - OpenAI legacy completions: one `text_completion` chunk per word, a final
+//!   chunk per choice with the finish reason, and the same usage rule.
+//! - Mistral: a first chunk with `delta {role: "assistant", content: ""}`, one
+//!   chunk per word, a final `delta {content: ""}` chunk with the finish
+//!   reason, which on the last choice also carries `usage`. A tool call comes
+//!   whole in one chunk that also carries the finish reason (and usage).
+//!
+//! # Other endpoints
+//!
+//! - **Embeddings**: unit vectors derived from a hash of each input; equal
+//!   text gives equal vectors. Dimensions: `text-embedding-3-large` 3072,
+//!   `mistral-embed` 1024, everything else 1536; OpenAI `dimensions` (only
+//!   text-embedding-3) and Mistral `output_dimension` truncate and renormalise.
+//!   `encoding_format: "base64"` gives little-endian `f32`s in base64.
+//! - **Images** (OpenAI): `dall-e-2` (256/512/1024 square, `n` ≤ 10),
+//!   `dall-e-3` (1024x1024, 1792x1024, 1024x1792; `standard`/`hd`; `n` = 1;
+//!   adds `revised_prompt`), GPT Image models (`gpt-image-*`: 1024x1024,
+//!   1536x1024, 1024x1536, `auto`; `low`/`medium`/`high`/`auto`; always
+//!   `b64_json`, no `response_format`). GPT Image usage: input tokens =
+//!   `tokens(prompt)`, output tokens per image from OpenAI's table — 1024x1024
+//!   272/1056/4160, 1024x1536 408/1584/6240, 1536x1024 400/1568/6208 for
+//!   low/medium/high; `auto` means medium 1024x1024. URLs point at
+//!   `{root}/__sim/images/{id}.png`.
+//! - **Models**: OpenAI's list shape with a fixed set of ids; Mistral's adds
+//!   model cards (`capabilities`, `type: "base"`, …).
+//!
+//! # Models and errors
+//!
+//! OpenAI accepts ids starting `gpt-`, `o1`, `o3`, `o4`, `chatgpt-`,
+//! `text-embedding-`, `dall-e-`, `gpt-image-`, containing `-instruct`, and
+//! `davinci-002`/`babbage-002` (also inside `ft:` ids); others get OpenAI's 404
+//! ``The model `x` does not exist or you do not have access to it.``. Legacy
+//! completions with a chat model get OpenAI's 404 "This is a chat model and not
+//! supported in the v1/completions endpoint…", and chat with a completion model
+//! the converse. Mistral accepts ids starting `mistral`, `ministral`,
+//! `codestral`, `magistral`, `pixtral`, `open-`, `devstral`, `voxtral`; others
+//! get Mistral's real `400 invalid_model` ("Invalid model: x"). The id
+//! [`MISSING_MODEL`] (`sim-missing`) always gets a 404 (on Mistral with the
+//! `invalid_model` body).
+//!
+//! Validation errors use the providers' own wording: OpenAI's
+//! `{"error":{"message","type","param","code"}}` 400s (missing/invalid
+//! parameters, `max_tokens` on reasoning models, tool messages not answering a
+//! preceding `tool_calls`, `stream_options` without `stream`, …); Mistral's
+//! pydantic-style 422 `{"object":"error","message":{"detail":[…]},…}` (missing
+//! fields, wrong types, and OpenAI-only fields such as `stream_options`,
+//! `max_completion_tokens`, `user`, or a message `name`), and its 400s for
+//! tool-call ids that aren't 9 alphanumerics and for a last message that
+//! isn't `user`/`tool`/prefix `assistant`. Mistral accepts `random_seed` (and
+//! `seed`); both are just recorded.
+//!
+//! # Faults
+//!
+//! Queue one with [`Simulator::push_fault`] (consumed FIFO by the next request
+//! to that provider, or any provider for `"*"`), or send the header
+//! `x-simulator-fault` on one request (it takes precedence and leaves the
+//! queue alone). Header syntax, items separated by `;`:
+//!
+//! - `status=429` — with optional `retry_after=2` (seconds, sent as
+//!   `Retry-After`), `quota` (OpenAI's `insufficient_quota` body) and
+//!   `body=<raw text to the end of the header>`
+//! - `malformed` — [`Fault::MalformedJson`]
+//! - `slow=500ms`, `slow=2s`, `slow=250` (milliseconds) — [`Fault::SlowFirstByte`]
+//! - `stall=2` — [`Fault::Stall`]
+//! - `cut=3` — [`Fault::CutStream`]
+//!
+//! A header that doesn't parse gets a 400 in the provider's error shape.
+//! For `/__sim/faults`, `fault` is either a header-syntax string or an object:
+//! `{"type":"status","status":429,"retry_after":2,"body":null}`,
+//! `{"type":"malformed"}`, `{"type":"slow","ms":500}`,
+//! `{"type":"stall","after_chunks":2}`, `{"type":"cut","after_chunks":3}`.
+//! `after_chunks` counts SSE events including the first role chunk.
+
+mod auth;
+mod chat;
+mod control;
+mod embeddings;
+mod faults;
+mod ids;
+mod mistral;
+mod openai;
+mod png;
+mod reply;
+mod server;
+mod sse;
+mod state;
+pub mod tokens;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::task::JoinHandle;
+
+pub use faults::{FAULT_HEADER, Fault};
+pub use state::RecordedRequest;
+
+/// A model id that every provider answers with a 404.
+pub const MISSING_MODEL: &str = "sim-missing";
+
+/// How to start a [`Simulator`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimConfig {
+    /// If set, provider requests must carry `Authorization: Bearer <api_key>`
+    /// or get a 401.
+    pub api_key: Option<String>,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+/// A running simulator. Dropping it shuts the server down, closing every
+/// connection, stalled streams included.
+pub struct Simulator {
+    addr: SocketAddr,
+    state: Arc<state::State>,
+    task: JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Starts a simulator on a free port of 127.0.0.1, accepting any key.
+    pub async fn start() -> io::Result<Simulator> {
+        Simulator::start_with(SimConfig::default()).await
+    }
+
+    /// Starts a simulator with `config`.
+    pub async fn start_with(config: SimConfig) -> io::Result<Simulator> {
+        let (addr, state, task) = server::spawn(config).await?;
+        Ok(Simulator { addr, state, task })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn root_url(&self) -> String {
+        self.state.root.clone()
+    }
+
+    /// OpenAI's base URL, `{root}/openai/v1` (what `OPENAI_BASE_URL` expects).
+    pub fn openai_base(&self) -> String {
+        format!("{}/openai/v1", self.state.root)
+    }
+
+    /// Mistral's server URL, `{root}/mistral`; its paths start with `/v1/`.
+    pub fn mistral_base(&self) -> String {
+        format!("{}/mistral", self.state.root)
+    }
+
+    /// Queues `fault` for the next request to `provider` (`"openai"`,
+    /// `"mistral"`, or `"*"` for whichever comes first). Faults are consumed
+    /// one per request, oldest first.
+    pub fn push_fault(&self, provider: &str, fault: Fault) {
+        self.state.push_fault(provider, fault);
+    }
+
+    /// Queued faults not yet consumed.
+    pub fn pending_faults(&self) -> usize {
+        self.state.pending_faults()
+    }
+
+    /// Provider requests received since start or the last [`reset`](Self::reset);
+    /// control routes don't count.
+    pub fn request_count(&self) -> usize {
+        self.state.request_count()
+    }
+
+    /// The provider requests received, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests()
+    }
+
+    /// Clears queued faults and the request log.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+}
+
+impl fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,63 @@
+//! Response bodies: whole, or a sequence of chunks that may end cleanly, stall
+//! forever, or break the connection.
+
+use std::io;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
+use hyper::body::Frame;
+
+/// Every response body the server sends.
+pub(crate) type Body = UnsyncBoxBody<Bytes, io::Error>;
+
+/// How a chunked body ends once its chunks are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tail {
+    /// End the body normally.
+    Done,
+    /// Send nothing more, keeping the connection open until the client leaves.
+    Stall,
+    /// Fail the body, which makes hyper drop the connection mid-response.
+    Cut,
+}
+
+/// Frames one SSE event carrying `payload` on a single `data:` line.
+pub(crate) fn frame(payload: &str) -> Bytes {
+    Bytes::from(format!("data: {payload}\n\n"))
+}
+
+/// A body sent in one piece, with a `Content-Length`.
+pub(crate) fn whole(bytes: Bytes) -> Body {
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// A body sent chunk by chunk.
+///
+/// Each chunk is preceded by a yield to the scheduler: hyper flushes its write
+/// buffer whenever the body is pending, so every chunk reaches the socket as its
+/// own write instead of being coalesced with the next one. That lets clients
+/// observe real incremental delivery.
+pub(crate) fn chunked(chunks: Vec<Bytes>, tail: Tail) -> Body {
+    let state = (chunks.into_iter(), false);
+    let stream = futures_util::stream::unfold(state, move |(mut chunks, failed)| async move {
+        tokio::task::yield_now().await;
+        if let Some(chunk) = chunks.next() {
+            return Some((Ok(Frame::data(chunk)), (chunks, failed)));
+        }
+        match tail {
+            Tail::Done => None,
+            Tail::Stall => {
+                std::future::pending::<()>().await;
+                None
+            }
+            Tail::Cut if !failed => {
+                let error = io::Error::new(io::ErrorKind::ConnectionAborted, "simulated cut");
+                Some((Err(error), (chunks, true)))
+            }
+            Tail::Cut => None,
+        }
+    });
+    StreamBody::new(stream).boxed_unsync()
+}

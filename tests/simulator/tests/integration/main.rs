@@ -1,0 +1,9 @@
+//! Integration tests: a real simulator on a real port, driven over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+mod control;
+mod faults;
+mod mistral;
+mod openai_chat;
+mod openai_other;
