@@ -80,6 +80,13 @@ fn request_path(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("stream");
+    let data = &CHUNK[6..CHUNK.len() - 2];
+    g.bench_function("parse_chunk_json_only", |b| {
+        b.iter(|| serde_json::from_slice::<indoxrouter::types::ChatChunk>(black_box(data)))
+    });
+    g.bench_function("parse_chunk_as_value", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(data)))
+    });
     for n in [1usize, 64] {
         let input = CHUNK.repeat(n);
         g.throughput(Throughput::Elements(n as u64));

@@ -14,7 +14,7 @@ pub const FAULT_HEADER: &str = "x-simulator-fault";
 pub enum Fault {
     /// Answer with this status instead of handling the request.
     Status {
-        /// HTTP status code (100–999; anything else is answered as 500).
+        /// HTTP status code; a 1xx or out-of-range code is answered as 500.
         status: u16,
         /// Seconds to send in a `Retry-After` header.
         retry_after: Option<u64>,

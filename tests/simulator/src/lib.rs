@@ -161,7 +161,7 @@
 //! `max_completion_tokens`, `user`, or a message `name`), and its 400s for
 //! tool-call ids that aren't 9 alphanumerics and for a last message that
 //! isn't `user`/`tool`/prefix `assistant`. Mistral accepts `random_seed` (and
-//! `seed`); both are just recorded.
+//! `seed`); both are just recorded. `n` is capped at 128 on both providers.
 //!
 //! # Faults
 //!
@@ -178,6 +178,8 @@
 //! - `stall=2` — [`Fault::Stall`]
 //! - `cut=3` — [`Fault::CutStream`]
 //!
+//! A status fault answers before auth and validation run; the other kinds
+//! alter the response the request would otherwise get (including an error).
 //! A header that doesn't parse gets a 400 in the provider's error shape.
 //! For `/__sim/faults`, `fault` is either a header-syntax string or an object:
 //! `{"type":"status","status":429,"retry_after":2,"body":null}`,
@@ -284,6 +286,14 @@ impl Simulator {
     /// The provider requests received, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()
+    }
+
+    /// Provider responses whose bodies are still being sent (or held open by
+    /// a stall). Falls to zero once every client has read to the end or hung up.
+    pub fn open_streams(&self) -> usize {
+        self.state
+            .open_bodies()
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Clears queued faults and the request log.

@@ -55,16 +55,37 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Registered before announcing readiness, so a script that sends SIGINT
+    // as soon as it reads the line below can't beat the handler.
+    let interrupted = match interrupted() {
+        Ok(interrupted) => interrupted,
+        Err(e) => {
+            eprintln!("could not listen for Ctrl-C: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Scripts wait for this line to know the server is up, so flush it now
     // rather than when the buffer fills.
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on {}", simulator.root_url());
     let _ = stdout.flush();
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("could not wait for Ctrl-C: {e}");
-        return ExitCode::FAILURE;
-    }
+    interrupted.await;
     ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+fn interrupted() -> std::io::Result<impl Future<Output = ()>> {
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        signal.recv().await;
+    })
+}
+
+#[cfg(not(unix))]
+fn interrupted() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ const TOOL_CALL_FIELDS: &[&str] = &["id", "type", "function", "index"];
 
 const ROLES: &[&str] = &["assistant", "system", "tool", "user"];
 
+/// Upper bound on `n`; the simulator builds every choice in memory.
+const MAX_CHOICES: i64 = 128;
+
 /// (id, context length, vision, function calling, fim)
 const MODELS: &[(&str, u64, bool, bool, bool)] = &[
     ("mistral-large-latest", 131_072, true, true, false),
@@ -630,6 +633,24 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
             ("safe_prompt", "bool"),
         ],
     );
+    if let Some(n) = present(&body, "n").and_then(Value::as_i64) {
+        let bound = if n < 1 {
+            Some((
+                "greater_than_equal",
+                "Input should be greater than or equal to 1",
+            ))
+        } else if n > MAX_CHOICES {
+            Some((
+                "less_than_equal",
+                "Input should be less than or equal to 128",
+            ))
+        } else {
+            None
+        };
+        if let Some((kind, msg)) = bound {
+            issues.push(issue(kind, &[json!("body"), json!("n")], msg, json!(n)));
+        }
+    }
     let Some(model) = model.filter(|_| issues.is_empty()) else {
         return Err(validation(issues));
     };

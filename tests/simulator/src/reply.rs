@@ -79,8 +79,12 @@ impl Reply {
             }
         };
         let mut response = Response::new(body);
-        *response.status_mut() =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // Informational statuses can't carry a response body, so a fault
+        // asking for one (or for a code outside HTTP's range) is answered as 500.
+        *response.status_mut() = StatusCode::from_u16(self.status)
+            .ok()
+            .filter(|status| !status.is_informational())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         if content_type.starts_with("text/event-stream") {

@@ -222,7 +222,8 @@ async fn serve(
         _ => provider.handle(&ctx),
     };
     let effect = fault.as_ref().map_or(Effect::None, Fault::effect);
-    Ok(reply.into_response(effect))
+    let response = reply.into_response(effect);
+    Ok(response.map(|body| crate::sse::tracked(body, state.open_bodies())))
 }
 
 fn unknown_path(method: &Method, path: &str) -> Response<Body> {

@@ -2,6 +2,10 @@
 //! forever, or break the connection.
 
 use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
@@ -60,4 +64,45 @@ pub(crate) fn chunked(chunks: Vec<Bytes>, tail: Tail) -> Body {
         }
     });
     StreamBody::new(stream).boxed_unsync()
+}
+
+/// Counts provider response bodies still held by the server. A body is
+/// dropped when it has been sent or when the client goes away, so a stalled
+/// stream stays counted until its client disconnects — which is how tests see
+/// that dropping a client-side stream really closed the connection.
+struct Tracked {
+    inner: Body,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Wraps `body` so `open` counts it until it is dropped.
+pub(crate) fn tracked(body: Body, open: Arc<AtomicUsize>) -> Body {
+    open.fetch_add(1, Ordering::SeqCst);
+    Tracked { inner: body, open }.boxed_unsync()
 }

@@ -39,6 +39,8 @@ pub(crate) struct State {
     inner: Mutex<Inner>,
     /// Numbers requests for ids; never reset, so ids stay unique.
     seq: AtomicU64,
+    /// Provider response bodies not yet dropped (see `sse::tracked`).
+    open_bodies: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl State {
@@ -48,11 +50,17 @@ impl State {
             root,
             inner: Mutex::new(Inner::default()),
             seq: AtomicU64::new(0),
+            open_bodies: Default::default(),
         }
     }
 
     /// A poisoned lock only means a panic elsewhere mid-update; the log and
     /// queue are still usable, and a test harness shouldn't cascade failures.
+    /// The gauge of open response bodies.
+    pub(crate) fn open_bodies(&self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        std::sync::Arc::clone(&self.open_bodies)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner
             .lock()

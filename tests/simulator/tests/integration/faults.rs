@@ -258,3 +258,22 @@ async fn dropping_the_simulator_closes_stalled_connections() {
         .expect("the stream should end once the simulator is gone");
     assert!(failed);
 }
+
+#[tokio::test]
+async fn odd_status_codes_do_not_break_the_server() {
+    let sim = sim().await;
+    for status in [100, 204, 1000, 0] {
+        sim.push_fault("openai", Fault::status(status));
+        let response = client()
+            .post(openai_chat_url(&sim))
+            .bearer_auth("k")
+            .json(&chat("gpt-4o", false))
+            .send()
+            .await
+            .unwrap();
+        let expected = if status == 204 { 204 } else { 500 };
+        assert_eq!(response.status().as_u16(), expected, "status {status}");
+    }
+    let (status, _, _) = post(&openai_chat_url(&sim), &chat("gpt-4o", false)).await;
+    assert_eq!(status, 200);
+}

@@ -143,6 +143,15 @@ async fn validation_errors_are_422s() {
     assert!(locs.contains(&&json!(["body", "messages", 0, "user", "name"])));
     assert!(detail.iter().all(|d| d["type"] == "extra_forbidden"));
 
+    let (status, body) = post_json(
+        &chat_url(&sim),
+        &json!({"model": "mistral-small-latest", "n": 0,
+        "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["message"]["detail"][0]["type"], "greater_than_equal");
+
     let (status, body) =
         post_json(&chat_url(&sim), &json!({"model": "mistral-small-latest"})).await;
     assert_eq!(status, 422);
