@@ -3,6 +3,7 @@
 //! decode SSE and parse the chunk.
 //!
 //!     cargo bench -p indoxrouter --bench request_path
+#![allow(missing_docs, clippy::expect_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -55,7 +56,9 @@ fn request_path(c: &mut Criterion) {
             Message::user("Say hello to IndoxRouter in one sentence."),
         ],
     );
-    let model = catalog.get("openai", "gpt-4o-mini").expect("catalog has gpt-4o-mini");
+    let model = catalog
+        .get("openai", "gpt-4o-mini")
+        .expect("catalog has gpt-4o-mini");
 
     let mut g = c.benchmark_group("chat");
     g.bench_function("build_request", |b| {
@@ -63,14 +66,18 @@ fn request_path(c: &mut Criterion) {
     });
     g.bench_function("parse_response+cost", |b| {
         b.iter(|| {
-            let resp = openai.parse_chat(&cfg, black_box(RESPONSE)).expect("parses");
+            let resp = openai
+                .parse_chat(&cfg, black_box(RESPONSE))
+                .expect("parses");
             model.pricing.token_cost(&resp.usage)
         })
     });
     g.bench_function("build+parse+cost", |b| {
         b.iter(|| {
             let http = openai.chat_request(&cfg, "gpt-4o-mini", black_box(&req), false);
-            let resp = openai.parse_chat(&cfg, black_box(RESPONSE)).expect("parses");
+            let resp = openai
+                .parse_chat(&cfg, black_box(RESPONSE))
+                .expect("parses");
             (http, model.pricing.token_cost(&resp.usage))
         })
     });
@@ -90,20 +97,24 @@ fn request_path(c: &mut Criterion) {
     for n in [1usize, 64] {
         let input = CHUNK.repeat(n);
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("sse_decode+parse_chunk", n), &input, |b, input| {
-            b.iter(|| {
-                let mut parser = openai.stream_parser(&cfg);
-                let mut dec = SseDecoder::new();
-                dec.push(black_box(input));
-                let mut count = 0;
-                while let Some(ev) = dec.next_event() {
-                    if let Ok(StreamStep::Chunk(c)) = parser.event(&ev) {
-                        count += c.choices.len();
+        g.bench_with_input(
+            BenchmarkId::new("sse_decode+parse_chunk", n),
+            &input,
+            |b, input| {
+                b.iter(|| {
+                    let mut parser = openai.stream_parser(&cfg);
+                    let mut dec = SseDecoder::new();
+                    dec.push(black_box(input));
+                    let mut count = 0;
+                    while let Some(ev) = dec.next_event() {
+                        if let Ok(StreamStep::Chunk(c)) = parser.event(&ev) {
+                            count += c.choices.len();
+                        }
                     }
-                }
-                count
-            })
-        });
+                    count
+                })
+            },
+        );
     }
     g.finish();
 }

@@ -372,7 +372,13 @@ mod tests {
             Error::from_status("openai", 429, "x".into(), Some("insufficient_quota"), None).kind(),
             ErrorKind::InsufficientQuota
         );
-        let e = Error::from_status("openai", 429, "x".into(), None, Some(Duration::from_secs(2)));
+        let e = Error::from_status(
+            "openai",
+            429,
+            "x".into(),
+            None,
+            Some(Duration::from_secs(2)),
+        );
         assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
         assert_eq!(
             Error::from_status("openai", 503, "x".into(), None, None).kind(),

@@ -1,12 +1,13 @@
 //! Chat, tools, vision, JSON mode and completions against the simulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use indoxrouter::Usd;
 use indoxrouter::types::{
     ChatRequest, CompletionRequest, ContentPart, FinishReason, Message, ResponseFormat, Tool,
     ToolChoice,
 };
-use indoxrouter::Usd;
 use serde_json::json;
 
 /// gpt-4o-mini: $0.15 / 1M input, $0.60 / 1M output = 150_000 and 600_000 pico-dollars per token.
@@ -33,7 +34,10 @@ async fn openai_chat_reply_usage_and_exact_cost() {
     assert!(u.prompt_tokens > 0 && u.completion_tokens > 0);
     assert_eq!(u.total_tokens, u.prompt_tokens + u.completion_tokens);
     let cost = resp.cost.expect("gpt-4o-mini is priced");
-    assert_eq!(cost.total, gpt_4o_mini_cost(u.prompt_tokens, u.completion_tokens));
+    assert_eq!(
+        cost.total,
+        gpt_4o_mini_cost(u.prompt_tokens, u.completion_tokens)
+    );
     assert_eq!(sim.request_count(), 1);
 }
 
@@ -46,21 +50,29 @@ async fn bare_model_id_resolves_through_catalog() {
         .await
         .unwrap();
     assert_eq!(resp.provider, "openai");
-    assert!(sim.requests()[0].path.starts_with("/openai/v1/chat/completions"));
+    assert!(
+        sim.requests()[0]
+            .path
+            .starts_with("/openai/v1/chat/completions")
+    );
 }
 
 #[tokio::test]
 async fn options_reach_the_wire() {
     let sim = common::sim().await;
     let client = common::client(&sim);
-    let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("one two three four five six")])
-        .temperature(0.5)
-        .max_tokens(3)
-        .seed(42);
+    let mut req = ChatRequest::new(
+        "openai/gpt-4o-mini",
+        vec![Message::user("one two three four five six")],
+    )
+    .temperature(0.5)
+    .max_tokens(3)
+    .seed(42);
     req.top_p = Some(0.9);
     req.n = Some(2);
     req.stop = Some(indoxrouter::types::Stop::Many(vec!["zzz".into()]));
-    req.extra.insert("logit_bias".into(), json!({"50256": -100}));
+    req.extra
+        .insert("logit_bias".into(), json!({"50256": -100}));
     let resp = client.chat(req).await.unwrap();
     assert_eq!(resp.choices.len(), 2);
     assert_eq!(resp.choices[0].finish_reason, Some(FinishReason::Length));
@@ -94,7 +106,11 @@ async fn tool_calls_round_trip_on_openai_and_mistral() {
             )
             .await
             .unwrap();
-        assert_eq!(first.choices[0].finish_reason, Some(FinishReason::ToolCalls), "{model}");
+        assert_eq!(
+            first.choices[0].finish_reason,
+            Some(FinishReason::ToolCalls),
+            "{model}"
+        );
         let call = first.tool_calls()[0].clone();
         assert_eq!(call.function.name, "get_weather");
         let args: serde_json::Value = serde_json::from_str(&call.function.arguments).unwrap();
@@ -126,7 +142,9 @@ async fn tool_calls_round_trip_on_openai_and_mistral() {
         .collect();
     assert_eq!(mistral[0].body["tool_choice"], json!("any"));
     let mistral_req = &mistral[1];
-    let id = mistral_req.body["messages"][1]["tool_calls"][0]["id"].as_str().unwrap();
+    let id = mistral_req.body["messages"][1]["tool_calls"][0]["id"]
+        .as_str()
+        .unwrap();
     assert_eq!(id.len(), 9);
     assert_eq!(mistral_req.body["messages"][2]["tool_call_id"], id);
 }
@@ -180,7 +198,10 @@ async fn completions_native_for_instruct_and_via_chat_otherwise() {
     let sim = common::sim().await;
     let client = common::client(&sim);
     let native = client
-        .completions(CompletionRequest::new("openai/gpt-3.5-turbo-instruct", "Say this is a test"))
+        .completions(CompletionRequest::new(
+            "openai/gpt-3.5-turbo-instruct",
+            "Say this is a test",
+        ))
         .await
         .unwrap();
     assert!(!native.text().unwrap().is_empty());
@@ -189,7 +210,10 @@ async fn completions_native_for_instruct_and_via_chat_otherwise() {
     assert_eq!(sim.requests()[0].path, "/openai/v1/completions");
 
     let via_chat = client
-        .completions(CompletionRequest::new("openai/gpt-4o-mini", "Say this is a test"))
+        .completions(CompletionRequest::new(
+            "openai/gpt-4o-mini",
+            "Say this is a test",
+        ))
         .await
         .unwrap();
     assert!(via_chat.text().unwrap().contains("Say this is a test"));
@@ -209,12 +233,18 @@ async fn compatible_provider_is_unpriced_not_free() {
         .build()
         .unwrap();
     let resp = client
-        .chat(ChatRequest::new("local/gpt-4o-mini", vec![Message::user("hi")]))
+        .chat(ChatRequest::new(
+            "local/gpt-4o-mini",
+            vec![Message::user("hi")],
+        ))
         .await
         .unwrap();
     assert_eq!(resp.provider, "local");
     assert!(resp.usage.total_tokens > 0);
-    assert!(resp.cost.is_none(), "an unpriced model must not report a cost");
+    assert!(
+        resp.cost.is_none(),
+        "an unpriced model must not report a cost"
+    );
     // The generic dialect sends max_tokens, which every compatible server knows.
     let _ = client
         .chat(ChatRequest::new("local/gpt-4o-mini", vec![Message::user("hi")]).max_tokens(2))

@@ -1,9 +1,10 @@
 //! Embeddings and image generation, with their prices.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use indoxrouter::types::{EmbeddingRequest, ImageRequest};
 use indoxrouter::Usd;
+use indoxrouter::types::{EmbeddingRequest, ImageRequest};
 
 #[tokio::test]
 async fn openai_embeddings_decode_base64_and_are_priced() {
@@ -54,10 +55,18 @@ async fn dall_e_priced_per_image_by_size_and_quality() {
         )
         .await
         .unwrap();
-    assert!(resp.data[0].url.as_deref().unwrap().starts_with("http://127.0.0.1"));
+    assert!(
+        resp.data[0]
+            .url
+            .as_deref()
+            .unwrap()
+            .starts_with("http://127.0.0.1")
+    );
     assert_eq!(resp.cost.unwrap().total, Usd::parse("0.12").unwrap());
 
-    let mut req = ImageRequest::new("openai/dall-e-2", "a cat").size("256x256").response_format("b64_json");
+    let mut req = ImageRequest::new("openai/dall-e-2", "a cat")
+        .size("256x256")
+        .response_format("b64_json");
     req.n = Some(3);
     let resp = client.images(req).await.unwrap();
     assert_eq!(resp.data.len(), 3);
@@ -70,7 +79,11 @@ async fn gpt_image_priced_by_reported_tokens() {
     let sim = common::sim().await;
     let client = common::client(&sim);
     let resp = client
-        .images(ImageRequest::new("openai/gpt-image-1", "a red fox").size("1024x1024").quality("low"))
+        .images(
+            ImageRequest::new("openai/gpt-image-1", "a red fox")
+                .size("1024x1024")
+                .quality("low"),
+        )
         .await
         .unwrap();
     assert!(resp.data[0].b64_json.is_some());

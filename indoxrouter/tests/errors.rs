@@ -1,4 +1,5 @@
 //! Every error kind, and no key in any error or Debug output.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -60,7 +61,10 @@ async fn unknown_models() {
     assert_eq!(err.kind(), ErrorKind::ModelNotFound);
     match &err {
         indoxrouter::Error::ModelNotFound { suggestions, .. } => {
-            assert!(suggestions.iter().any(|s| s == "openai/gpt-4o-mini"), "{suggestions:?}")
+            assert!(
+                suggestions.iter().any(|s| s == "openai/gpt-4o-mini"),
+                "{suggestions:?}"
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -85,7 +89,14 @@ async fn status_faults_map_to_kinds() {
         (503, ErrorKind::ProviderUnavailable),
     ];
     for (status, kind) in cases {
-        sim.push_fault("openai", Fault::Status { status, retry_after: Some(7), body: None });
+        sim.push_fault(
+            "openai",
+            Fault::Status {
+                status,
+                retry_after: Some(7),
+                body: None,
+            },
+        );
         let err = client.chat(hi("openai/gpt-4o-mini")).await.unwrap_err();
         assert_eq!(err.kind(), kind, "HTTP {status}: {err}");
         if status == 429 {
@@ -116,7 +127,10 @@ async fn malformed_body_is_decode() {
 #[tokio::test]
 async fn slow_first_byte_times_out() {
     let sim = common::sim().await;
-    let client = common::builder(&sim).timeout(Duration::from_millis(200)).build().unwrap();
+    let client = common::builder(&sim)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
     sim.push_fault("openai", Fault::SlowFirstByte(Duration::from_secs(3)));
     let err = client.chat(hi("openai/gpt-4o-mini")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
@@ -128,7 +142,10 @@ async fn not_configured_names_the_variable() {
     let err = client.chat(hi("openai/gpt-4o-mini")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotConfigured);
     assert!(err.to_string().contains("OPENAI_API_KEY"), "{err}");
-    let err = client.chat(hi("mistral/mistral-small-latest")).await.unwrap_err();
+    let err = client
+        .chat(hi("mistral/mistral-small-latest"))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("MISTRAL_API_KEY"), "{err}");
 }
 
@@ -155,7 +172,10 @@ async fn invalid_requests_never_reach_the_provider() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
     let err = client
-        .embeddings(EmbeddingRequest::new("openai/text-embedding-3-small", Vec::<String>::new()))
+        .embeddings(EmbeddingRequest::new(
+            "openai/text-embedding-3-small",
+            Vec::<String>::new(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidRequest);
@@ -167,7 +187,11 @@ async fn invalid_requests_never_reach_the_provider() {
 #[tokio::test]
 async fn unreachable_provider_is_unavailable() {
     // Bind then drop a listener so the port is (almost certainly) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = Client::builder()
         .no_env()
         .api_key("openai", "k")

@@ -1,11 +1,12 @@
 //! Retries with backoff honouring Retry-After, and fallbacks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use indoxrouter::types::{ChatRequest, Message};
 use indoxrouter::ErrorKind;
+use indoxrouter::types::{ChatRequest, Message};
 use indoxrouter_simulator::Fault;
 
 fn hi(model: &str) -> ChatRequest {
@@ -15,22 +16,52 @@ fn hi(model: &str) -> ChatRequest {
 #[tokio::test]
 async fn retries_after_injected_429s_and_honours_retry_after() {
     let sim = common::sim().await;
-    let client = common::builder(&sim).retry_policy(common::fast_retries(3)).build().unwrap();
-    sim.push_fault("openai", Fault::Status { status: 429, retry_after: Some(1), body: None });
-    sim.push_fault("openai", Fault::Status { status: 429, retry_after: None, body: None });
+    let client = common::builder(&sim)
+        .retry_policy(common::fast_retries(3))
+        .build()
+        .unwrap();
+    sim.push_fault(
+        "openai",
+        Fault::Status {
+            status: 429,
+            retry_after: Some(1),
+            body: None,
+        },
+    );
+    sim.push_fault(
+        "openai",
+        Fault::Status {
+            status: 429,
+            retry_after: None,
+            body: None,
+        },
+    );
     let started = Instant::now();
     let resp = client.chat(hi("openai/gpt-4o-mini")).await.unwrap();
     assert!(resp.usage.total_tokens > 0);
     assert_eq!(sim.request_count(), 3);
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited out Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited out Retry-After"
+    );
 }
 
 #[tokio::test]
 async fn gives_up_after_max_retries() {
     let sim = common::sim().await;
-    let client = common::builder(&sim).retry_policy(common::fast_retries(2)).build().unwrap();
+    let client = common::builder(&sim)
+        .retry_policy(common::fast_retries(2))
+        .build()
+        .unwrap();
     for _ in 0..3 {
-        sim.push_fault("openai", Fault::Status { status: 500, retry_after: None, body: None });
+        sim.push_fault(
+            "openai",
+            Fault::Status {
+                status: 500,
+                retry_after: None,
+                body: None,
+            },
+        );
     }
     let err = client.chat(hi("openai/gpt-4o-mini")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ProviderUnavailable);
@@ -40,10 +71,24 @@ async fn gives_up_after_max_retries() {
 #[tokio::test]
 async fn does_not_retry_client_errors() {
     let sim = common::sim().await;
-    let client = common::builder(&sim).retry_policy(common::fast_retries(3)).build().unwrap();
-    sim.push_fault("openai", Fault::Status { status: 400, retry_after: None, body: None });
+    let client = common::builder(&sim)
+        .retry_policy(common::fast_retries(3))
+        .build()
+        .unwrap();
+    sim.push_fault(
+        "openai",
+        Fault::Status {
+            status: 400,
+            retry_after: None,
+            body: None,
+        },
+    );
     assert_eq!(
-        client.chat(hi("openai/gpt-4o-mini")).await.unwrap_err().kind(),
+        client
+            .chat(hi("openai/gpt-4o-mini"))
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidRequest
     );
     assert_eq!(sim.request_count(), 1);
@@ -53,7 +98,14 @@ async fn does_not_retry_client_errors() {
 async fn falls_back_to_the_next_model() {
     let sim = common::sim().await;
     let client = common::client(&sim);
-    sim.push_fault("openai", Fault::Status { status: 503, retry_after: None, body: None });
+    sim.push_fault(
+        "openai",
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            body: None,
+        },
+    );
     let resp = client
         .chat(hi("openai/gpt-4o-mini").fallbacks(["mistral/mistral-small-latest"]))
         .await
@@ -68,7 +120,14 @@ async fn falls_back_to_the_next_model() {
 async fn stream_falls_back_before_it_starts() {
     let sim = common::sim().await;
     let client = common::client(&sim);
-    sim.push_fault("openai", Fault::Status { status: 500, retry_after: None, body: None });
+    sim.push_fault(
+        "openai",
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+            body: None,
+        },
+    );
     let stream = client
         .chat_stream(hi("openai/gpt-4o-mini").fallbacks(["mistral/mistral-small-latest"]))
         .await

@@ -1,12 +1,13 @@
 //! Streaming: chunks, usage, cost, folding, and broken streams.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use indoxrouter::types::{ChatRequest, FinishReason, Message, Tool, ToolChoice};
 use indoxrouter::ErrorKind;
+use indoxrouter::types::{ChatRequest, FinishReason, Message, Tool, ToolChoice};
 use indoxrouter_simulator::Fault;
 use serde_json::json;
 
@@ -14,7 +15,13 @@ async fn fold_equals_non_streaming(model: &str, req: ChatRequest) {
     let sim = common::sim().await;
     let client = common::client(&sim);
     let whole = client.chat(req.clone()).await.unwrap();
-    let folded = client.chat_stream(req).await.unwrap().collect_response().await.unwrap();
+    let folded = client
+        .chat_stream(req)
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
     assert_eq!(folded.choices.len(), whole.choices.len(), "{model}");
     for (a, b) in folded.choices.iter().zip(&whole.choices) {
         assert_eq!(a.message.content, b.message.content, "{model}");
@@ -42,7 +49,10 @@ async fn fold_equals_non_streaming(model: &str, req: ChatRequest) {
 async fn folded_stream_equals_response_openai() {
     fold_equals_non_streaming(
         "openai",
-        ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("Tell me a short story")]),
+        ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("Tell me a short story")],
+        ),
     )
     .await;
 }
@@ -51,7 +61,10 @@ async fn folded_stream_equals_response_openai() {
 async fn folded_stream_equals_response_mistral() {
     fold_equals_non_streaming(
         "mistral",
-        ChatRequest::new("mistral/mistral-small-latest", vec![Message::user("Tell me a story")]),
+        ChatRequest::new(
+            "mistral/mistral-small-latest",
+            vec![Message::user("Tell me a story")],
+        ),
     )
     .await;
 }
@@ -77,7 +90,10 @@ async fn openai_stream_requests_usage_and_prices_it() {
     let sim = common::sim().await;
     let client = common::client(&sim);
     let mut stream = client
-        .chat_stream(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("count words please")]))
+        .chat_stream(ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("count words please")],
+        ))
         .await
         .unwrap();
     let mut text = String::new();
@@ -99,7 +115,10 @@ async fn openai_stream_requests_usage_and_prices_it() {
     assert_eq!(priced, 1, "exactly one usage chunk");
     assert!(text.contains("count words please"));
     assert_eq!(finish, Some(FinishReason::Stop));
-    assert_eq!(sim.requests()[0].body["stream_options"], json!({"include_usage": true}));
+    assert_eq!(
+        sim.requests()[0].body["stream_options"],
+        json!({"include_usage": true})
+    );
     assert!(sim.requests()[0].body.get("stream_options").is_some());
 }
 
@@ -108,7 +127,10 @@ async fn mistral_stream_gets_usage_without_stream_options() {
     let sim = common::sim().await;
     let client = common::client(&sim);
     let folded = client
-        .chat_stream(ChatRequest::new("mistral/mistral-small-latest", vec![Message::user("hi")]))
+        .chat_stream(ChatRequest::new(
+            "mistral/mistral-small-latest",
+            vec![Message::user("hi")],
+        ))
         .await
         .unwrap()
         .collect_response()
@@ -124,7 +146,10 @@ async fn cut_stream_is_interrupted_not_silent() {
     let client = common::client(&sim);
     sim.push_fault("openai", Fault::CutStream { after_chunks: 2 });
     let mut stream = client
-        .chat_stream(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("a b c d e f")]))
+        .chat_stream(ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("a b c d e f")],
+        ))
         .await
         .unwrap();
     let mut got = 0;
@@ -149,7 +174,10 @@ async fn stalled_stream_times_out() {
         .unwrap();
     sim.push_fault("openai", Fault::Stall { after_chunks: 1 });
     let mut stream = client
-        .chat_stream(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi there")]))
+        .chat_stream(ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("hi there")],
+        ))
         .await
         .unwrap();
     assert!(stream.next().await.unwrap().is_ok());
@@ -163,7 +191,10 @@ async fn malformed_stream_chunk_is_a_decode_error() {
     let client = common::client(&sim);
     sim.push_fault("openai", Fault::MalformedJson);
     let stream = client
-        .chat_stream(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]))
+        .chat_stream(ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("hi")],
+        ))
         .await
         .unwrap();
     let err = stream.collect_response().await.unwrap_err();
@@ -176,7 +207,10 @@ async fn dropping_a_stream_closes_the_connection() {
     let client = common::client(&sim);
     sim.push_fault("openai", Fault::Stall { after_chunks: 1 });
     let mut stream = client
-        .chat_stream(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi there")]))
+        .chat_stream(ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("hi there")],
+        ))
         .await
         .unwrap();
     assert!(stream.next().await.unwrap().is_ok());
@@ -184,7 +218,10 @@ async fn dropping_a_stream_closes_the_connection() {
     // The simulator sees the disconnect and ends its stalled stream task.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while sim.open_streams() > 0 {
-        assert!(std::time::Instant::now() < deadline, "upstream stream still open");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "upstream stream still open"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -192,10 +229,23 @@ async fn dropping_a_stream_closes_the_connection() {
 #[tokio::test]
 async fn retry_before_the_stream_starts() {
     let sim = common::sim().await;
-    let client = common::builder(&sim).retry_policy(common::fast_retries(2)).build().unwrap();
-    sim.push_fault("openai", Fault::Status { status: 503, retry_after: None, body: None });
+    let client = common::builder(&sim)
+        .retry_policy(common::fast_retries(2))
+        .build()
+        .unwrap();
+    sim.push_fault(
+        "openai",
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+            body: None,
+        },
+    );
     let folded = client
-        .chat_stream(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]))
+        .chat_stream(ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("hi")],
+        ))
         .await
         .unwrap()
         .collect_response()

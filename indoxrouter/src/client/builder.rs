@@ -64,7 +64,10 @@ impl ClientBuilder {
     /// Sets the base URL for a provider. OpenAI-dialect bases include `/v1`;
     /// Mistral, Anthropic, Gemini and Cohere take the host root, as their SDKs do.
     pub fn base_url(mut self, provider: &str, url: impl Into<String>) -> Self {
-        self.overrides.entry(canonical(provider)).or_default().base_url = Some(url.into());
+        self.overrides
+            .entry(canonical(provider))
+            .or_default()
+            .base_url = Some(url.into());
         self
     }
 
@@ -195,9 +198,9 @@ impl ClientBuilder {
             files.push(PathBuf::from(path));
         }
         for path in files {
-            catalog.merge_file(&path).map_err(|e| {
-                Error::invalid(format!("catalog file {}: {e}", path.display()))
-            })?;
+            catalog
+                .merge_file(&path)
+                .map_err(|e| Error::invalid(format!("catalog file {}: {e}", path.display())))?;
         }
 
         let transport = Transport::new(
@@ -218,7 +221,11 @@ impl ClientBuilder {
 
 fn canonical(provider: &str) -> String {
     let p = provider.trim().to_ascii_lowercase();
-    if p == "gemini" { "google".to_owned() } else { p }
+    if p == "gemini" {
+        "google".to_owned()
+    } else {
+        p
+    }
 }
 
 impl Provider {

@@ -166,10 +166,14 @@ pub(crate) fn parse_compatible_list(value: &str) -> Result<Vec<(String, String)>
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(format!("provider name `{name}` must be letters, digits, - or _"));
+            return Err(format!(
+                "provider name `{name}` must be letters, digits, - or _"
+            ));
         }
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("base URL for `{name}` must start with http:// or https://"));
+            return Err(format!(
+                "base URL for `{name}` must start with http:// or https://"
+            ));
         }
         out.push((name.to_ascii_lowercase(), url.to_owned()));
     }
@@ -180,7 +184,13 @@ pub(crate) fn parse_compatible_list(value: &str) -> Result<Vec<(String, String)>
 pub(crate) fn key_env_for(name: &str) -> String {
     let mut s: String = name
         .chars()
-        .map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() })
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
         .collect();
     s.push_str("_API_KEY");
     s
@@ -206,7 +216,10 @@ mod tests {
 
     #[test]
     fn suffix() {
-        assert_eq!(with_suffix("http://h/mistral/", "/v1"), "http://h/mistral/v1");
+        assert_eq!(
+            with_suffix("http://h/mistral/", "/v1"),
+            "http://h/mistral/v1"
+        );
         assert_eq!(with_suffix("http://h/v1", "/v1"), "http://h/v1");
         assert_eq!(known("gemini").map(|k| k.id), Some("google"));
     }

@@ -181,7 +181,10 @@ impl Client {
 
     async fn chat_once(&self, model: &str, req: &ChatRequest) -> Result<ChatResponse> {
         let t = self.target(model)?;
-        let http = t.provider.adapter.chat_request(t.cfg(), t.model, req, false)?;
+        let http = t
+            .provider
+            .adapter
+            .chat_request(t.cfg(), t.model, req, false)?;
         let body = self
             .inner
             .transport
@@ -195,7 +198,10 @@ impl Client {
 
     async fn chat_stream_once(&self, model: &str, req: &ChatRequest) -> Result<ChatStream> {
         let t = self.target(model)?;
-        let http = t.provider.adapter.chat_request(t.cfg(), t.model, req, true)?;
+        let http = t
+            .provider
+            .adapter
+            .chat_request(t.cfg(), t.model, req, true)?;
         let resp = self
             .inner
             .transport
@@ -310,7 +316,10 @@ impl Client {
         req: &EmbeddingRequest,
     ) -> Result<EmbeddingResponse> {
         let t = self.target(model)?;
-        let http = t.provider.adapter.embeddings_request(t.cfg(), t.model, req)?;
+        let http = t
+            .provider
+            .adapter
+            .embeddings_request(t.cfg(), t.model, req)?;
         let body = self
             .inner
             .transport

@@ -15,8 +15,7 @@ use crate::error::{Error, Result};
 use crate::provider::{StreamParser, StreamStep};
 use crate::transport::sse::SseDecoder;
 use crate::types::{
-    ChatChunk, ChatResponse, Choice, Content, FinishReason, Message, Role, ToolCall,
-    Usage,
+    ChatChunk, ChatResponse, Choice, Content, FinishReason, Message, Role, ToolCall, Usage,
 };
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -132,10 +131,7 @@ impl Stream for ChatStream {
                     if this.deadline.as_mut().poll(cx).is_ready() {
                         let e = Error::Timeout {
                             provider: this.provider.clone(),
-                            message: format!(
-                                "no stream data for {:.1}s",
-                                this.idle.as_secs_f64()
-                            ),
+                            message: format!("no stream data for {:.1}s", this.idle.as_secs_f64()),
                         };
                         return this.fail(e);
                     }
@@ -297,4 +293,3 @@ fn append(slot: &mut Option<String>, piece: Option<&str>) {
         slot.get_or_insert_with(String::new).push_str(piece);
     }
 }
-

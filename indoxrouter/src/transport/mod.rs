@@ -176,7 +176,11 @@ impl Transport {
             })
             .await
             .unwrap_or_else(|_| {
-                Err(timeout_error(cfg, self.timeout, "waiting for the stream to start"))
+                Err(timeout_error(
+                    cfg,
+                    self.timeout,
+                    "waiting for the stream to start",
+                ))
             });
             match outcome {
                 Ok(resp) => return Ok(resp),

@@ -12,8 +12,8 @@ mod message;
 mod usage;
 
 pub use chat::{
-    ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Delta, FinishReason, FunctionCallDelta,
-    FunctionDef, ResponseFormat, Stop, Tool, ToolCallDelta, ToolChoice,
+    ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Delta, FinishReason,
+    FunctionCallDelta, FunctionDef, ResponseFormat, Stop, Tool, ToolCallDelta, ToolChoice,
 };
 pub use completion::{CompletionChoice, CompletionRequest, CompletionResponse, Prompt};
 pub use embedding::{Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse};

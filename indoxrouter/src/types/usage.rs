@@ -106,7 +106,9 @@ impl Usage {
         self.completion_tokens += other.completion_tokens;
         self.total_tokens += other.total_tokens;
         if let Some(o) = other.prompt_tokens_details {
-            let d = self.prompt_tokens_details.get_or_insert_with(Default::default);
+            let d = self
+                .prompt_tokens_details
+                .get_or_insert_with(Default::default);
             d.cached_tokens += o.cached_tokens;
             d.cache_creation_tokens += o.cache_creation_tokens;
             d.audio_tokens += o.audio_tokens;

@@ -1,5 +1,5 @@
 //! Shared setup: a simulator and a client pointed at it.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used)]
 
 use std::time::Duration;
 

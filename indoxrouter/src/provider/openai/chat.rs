@@ -8,9 +8,7 @@ use serde_json::{Map, Value};
 use super::{Quirks, StreamUsage, to_json, tool_ids::mistral_tool_call_id};
 use crate::error::{Error, Result};
 use crate::provider::ProviderConfig;
-use crate::types::{
-    ChatRequest, ChatResponse, Message, ResponseFormat, Stop, Tool, ToolChoice,
-};
+use crate::types::{ChatRequest, ChatResponse, Message, ResponseFormat, Stop, Tool, ToolChoice};
 
 /// The body we send: borrowed from the request, so building it copies nothing
 /// but the serialized bytes.
@@ -82,11 +80,14 @@ pub(super) fn body(q: &Quirks, model: &str, req: &ChatRequest, stream: bool) -> 
     } else {
         (req.seed, None)
     };
-    let tool_choice = req.tool_choice.as_ref().map(|c| match (c, q.alnum9_tool_ids) {
-        // Mistral spells `required` as `any`.
-        (ToolChoice::Required, true) => Cow::Owned(ToolChoice::Other(Value::from("any"))),
-        _ => Cow::Borrowed(c),
-    });
+    let tool_choice = req
+        .tool_choice
+        .as_ref()
+        .map(|c| match (c, q.alnum9_tool_ids) {
+            // Mistral spells `required` as `any`.
+            (ToolChoice::Required, true) => Cow::Owned(ToolChoice::Other(Value::from("any"))),
+            _ => Cow::Borrowed(c),
+        });
     let stream_options = (stream
         && q.stream_usage == StreamUsage::IncludeUsageOption
         && !req.extra.contains_key("stream_options"))
@@ -119,7 +120,9 @@ pub(super) fn body(q: &Quirks, model: &str, req: &ChatRequest, stream: bool) -> 
 
 fn rewrite_tool_ids(messages: &[Message]) -> Cow<'_, [Message]> {
     let needs = messages.iter().any(|m| {
-        m.tool_call_id.as_deref().is_some_and(|id| mistral_tool_call_id(id) != id)
+        m.tool_call_id
+            .as_deref()
+            .is_some_and(|id| mistral_tool_call_id(id) != id)
             || m.tool_calls
                 .iter()
                 .flatten()
@@ -145,7 +148,12 @@ pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<ChatResponse> {
     let mut resp: ChatResponse =
         serde_json::from_slice(body).map_err(|e| Error::decode(&cfg.id, e))?;
     if resp.choices.is_empty() && resp.extra.contains_key("error") {
-        return Err(super::error::from_value(cfg, 200, resp.extra.get("error"), None));
+        return Err(super::error::from_value(
+            cfg,
+            200,
+            resp.extra.get("error"),
+            None,
+        ));
     }
     resp.provider.clone_from(&cfg.id);
     Ok(resp)
@@ -263,7 +271,10 @@ mod tests {
         let body = br#"{"id":"x","created":1,"model":"m","choices":[{"index":0,"message":{"role":"critic","content":"hi"},"finish_reason":""}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2},"service_tier":"brand_new","new_field":{"a":1}}"#;
         let r = parse(&cfg(), body).unwrap();
         assert_eq!(r.object, "chat.completion");
-        assert_eq!(r.choices[0].finish_reason, Some(FinishReason::Other(String::new())));
+        assert_eq!(
+            r.choices[0].finish_reason,
+            Some(FinishReason::Other(String::new()))
+        );
         assert_eq!(r.choices[0].message.role, Role::Other("critic".into()));
         assert_eq!(r.extra["new_field"]["a"], 1);
     }
@@ -294,7 +305,10 @@ mod tests {
                 {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
             ])
         );
-        assert_eq!(v["response_format"], serde_json::json!({"type": "json_object"}));
+        assert_eq!(
+            v["response_format"],
+            serde_json::json!({"type": "json_object"})
+        );
         assert!(v.get("stream").is_none());
     }
 }

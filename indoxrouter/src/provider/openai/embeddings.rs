@@ -111,7 +111,10 @@ fn decode_f32(s: &str) -> Option<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::{AdapterKind, openai::{MISTRAL, OPENAI}};
+    use crate::provider::{
+        AdapterKind,
+        openai::{MISTRAL, OPENAI},
+    };
 
     fn cfg() -> ProviderConfig {
         ProviderConfig {
@@ -144,6 +147,9 @@ mod tests {
         let body = format!(
             r#"{{"object":"list","data":[{{"object":"embedding","embedding":"{b64}","index":0}}],"model":"m","usage":{{"prompt_tokens":1,"total_tokens":1}}}}"#
         );
-        assert_eq!(parse(&cfg(), body.as_bytes()).unwrap().data[0].embedding, vec![1.0, -2.5]);
+        assert_eq!(
+            parse(&cfg(), body.as_bytes()).unwrap().data[0].embedding,
+            vec![1.0, -2.5]
+        );
     }
 }

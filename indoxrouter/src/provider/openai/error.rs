@@ -113,13 +113,19 @@ mod tests {
     #[test]
     fn insufficient_quota() {
         let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
-        assert_eq!(parse(&cfg(), 429, &HeaderMap::new(), body).kind(), ErrorKind::InsufficientQuota);
+        assert_eq!(
+            parse(&cfg(), 429, &HeaderMap::new(), body).kind(),
+            ErrorKind::InsufficientQuota
+        );
     }
 
     #[test]
     fn model_not_found() {
         let body = br#"{"error":{"message":"The model `gpt-5x` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#;
-        assert_eq!(parse(&cfg(), 404, &HeaderMap::new(), body).kind(), ErrorKind::ModelNotFound);
+        assert_eq!(
+            parse(&cfg(), 404, &HeaderMap::new(), body).kind(),
+            ErrorKind::ModelNotFound
+        );
     }
 
     #[test]

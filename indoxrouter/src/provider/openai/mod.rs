@@ -124,7 +124,10 @@ impl Adapter for OpenAiAdapter {
         stream: bool,
     ) -> Result<HttpRequest> {
         let body = chat::body(&self.quirks, model, req, stream)?;
-        self.authed(cfg, HttpRequest::post_json(cfg.url("/chat/completions"), body))
+        self.authed(
+            cfg,
+            HttpRequest::post_json(cfg.url("/chat/completions"), body),
+        )
     }
 
     fn parse_chat(&self, cfg: &ProviderConfig, body: &[u8]) -> Result<ChatResponse> {

@@ -107,13 +107,18 @@ mod tests {
     fn in_band_error_is_a_stream_error() {
         let mut p = parser();
         let e = p
-            .event(&ev(r#"{"error":{"message":"overloaded","type":"server_error"}}"#))
+            .event(&ev(
+                r#"{"error":{"message":"overloaded","type":"server_error"}}"#,
+            ))
             .unwrap_err();
         assert_eq!(e.code(), "stream_interrupted");
     }
 
     #[test]
     fn malformed_chunk_is_decode_error() {
-        assert_eq!(parser().event(&ev("{not json")).unwrap_err().code(), "decode");
+        assert_eq!(
+            parser().event(&ev("{not json")).unwrap_err().code(),
+            "decode"
+        );
     }
 }
