@@ -162,6 +162,8 @@ pub enum Error {
         status: Option<u16>,
         /// What happened.
         message: String,
+        /// How long the provider asked us to wait (a 503 may say).
+        retry_after: Option<Duration>,
     },
     /// Timed out.
     #[error("{provider}: timed out ({message})")]
@@ -259,7 +261,8 @@ impl Error {
     /// How long to wait before retrying, when the provider said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Error::RateLimited { retry_after, .. } => *retry_after,
+            Error::RateLimited { retry_after, .. }
+            | Error::ProviderUnavailable { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -300,7 +303,8 @@ impl Error {
         }
     }
 
-    /// Builds the error for an HTTP error status, from the parts an adapter parsed.
+    /// Builds the error for an HTTP error status, from the parts an adapter
+    /// parsed. `code` is the provider's machine-readable code or type.
     pub fn from_status(
         provider: &str,
         status: u16,
@@ -313,7 +317,8 @@ impl Error {
         if code == "insufficient_quota" || status == 402 {
             return Error::InsufficientQuota { provider, message };
         }
-        if code == "model_not_found" {
+        // OpenAI says `model_not_found`; Mistral says `invalid_model`.
+        if code == "model_not_found" || code == "invalid_model" {
             // The client fills in the model id and catalog suggestions.
             return Error::ModelNotFound {
                 model: String::new(),
@@ -339,6 +344,7 @@ impl Error {
                 provider,
                 status: Some(status),
                 message,
+                retry_after,
             },
         }
     }

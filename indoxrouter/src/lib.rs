@@ -31,6 +31,7 @@ pub mod cost;
 mod error;
 pub mod money;
 pub mod provider;
+mod text;
 pub mod transport;
 pub mod types;
 

@@ -252,3 +252,56 @@ async fn compatible_provider_is_unpriced_not_free() {
         .unwrap();
     assert_eq!(sim.requests()[1].body["max_tokens"], 2);
 }
+
+#[tokio::test]
+async fn provider_prefix_is_case_insensitive_and_gemini_is_google() {
+    let sim = common::sim().await;
+    let client = common::client(&sim);
+    let resp = client
+        .chat(ChatRequest::new(
+            "OpenAI/gpt-4o-mini",
+            vec![Message::user("hi")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.provider, "openai");
+    assert!(resp.cost.is_some());
+    assert_eq!(
+        client.model("gemini/gemini-2.5-pro").unwrap().provider,
+        "google"
+    );
+}
+
+#[tokio::test]
+async fn runtime_catalog_file_prices_a_compatible_model() {
+    let sim = common::sim().await;
+    let path =
+        std::env::temp_dir().join(format!("indoxrouter-catalog-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"provider": "local", "models": [{"id": "gpt-4o-mini", "name": "Local mini", "modes": ["chat"],
+            "pricing": {"input": "1", "output": "2"}}]}"#,
+    )
+    .unwrap();
+    let client = common::builder(&sim)
+        .openai_compatible("local", sim.openai_base(), Some(common::KEY.into()))
+        .catalog_file(&path)
+        .build()
+        .unwrap();
+    std::fs::remove_file(&path).ok();
+    let resp = client
+        .chat(ChatRequest::new(
+            "local/gpt-4o-mini",
+            vec![Message::user("hi")],
+        ))
+        .await
+        .unwrap();
+    // $1 / 1M input = 1_000_000 pico per token, $2 / 1M output = 2_000_000.
+    let u = resp.usage;
+    assert_eq!(
+        resp.cost.unwrap().total,
+        Usd::from_pico(
+            i128::from(u.prompt_tokens) * 1_000_000 + i128::from(u.completion_tokens) * 2_000_000
+        )
+    );
+}

@@ -45,14 +45,7 @@ pub(super) fn suggestions<'a>(
 }
 
 fn clip(s: &str) -> &str {
-    if s.len() <= MAX_QUERY {
-        return s;
-    }
-    let mut end = MAX_QUERY;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    crate::text::clip(s, MAX_QUERY)
 }
 
 /// Byte-wise Levenshtein distance (ids are ASCII in practice).

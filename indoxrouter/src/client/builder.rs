@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::config::{self, KNOWN, key_env_for, with_suffix};
-use super::{Client, Inner, Provider};
+use super::{CatalogRef, Client, Inner, Provider};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::provider::{AdapterKind, ApiKey, ProviderConfig, adapter};
@@ -127,7 +127,11 @@ impl ClientBuilder {
             if !self.from_env {
                 return None;
             }
-            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+            // A stray newline from `$(cat key.txt)` would make every request fail.
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
 
         let mut providers: HashMap<String, Provider> = HashMap::new();
@@ -189,19 +193,21 @@ impl ClientBuilder {
             );
         }
 
-        let mut catalog = match self.catalog {
-            Some(c) => c,
-            None => Catalog::builtin().clone(),
-        };
         let mut files = self.catalog_files;
         if let Some(path) = env("INDOXROUTER_CATALOG_FILE") {
             files.push(PathBuf::from(path));
         }
-        for path in files {
-            catalog
-                .merge_file(&path)
-                .map_err(|e| Error::invalid(format!("catalog file {}: {e}", path.display())))?;
-        }
+        let catalog = if self.catalog.is_none() && files.is_empty() {
+            CatalogRef::Builtin(Catalog::builtin())
+        } else {
+            let mut catalog = self.catalog.unwrap_or_else(|| Catalog::builtin().clone());
+            for path in files {
+                catalog
+                    .merge_file(&path)
+                    .map_err(|e| Error::invalid(format!("catalog file {}: {e}", path.display())))?;
+            }
+            CatalogRef::Custom(Box::new(catalog))
+        };
 
         let transport = Transport::new(
             self.connect_timeout,

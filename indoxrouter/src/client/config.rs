@@ -138,7 +138,7 @@ pub(crate) const KNOWN: &[KnownProvider] = &[
 
 /// Looks up a known provider; `gemini` is Google's other name.
 pub(crate) fn known(id: &str) -> Option<&'static KnownProvider> {
-    let id = if id == "gemini" { "google" } else { id };
+    let id = crate::catalog::canonical_provider(id);
     KNOWN.iter().find(|k| k.id == id)
 }
 

@@ -12,6 +12,11 @@ use std::sync::Arc;
 pub use builder::ClientBuilder;
 pub use stream::{ChatStream, ChunkAccumulator};
 
+use futures_util::{StreamExt as _, TryStreamExt as _};
+
+/// Prompts of one batched completion sent at once.
+const COMPLETION_CONCURRENCY: usize = 8;
+
 use crate::catalog::{Catalog, Lookup, Mode, ModelInfo};
 use crate::cost::CostBreakdown;
 use crate::error::{Error, Result};
@@ -31,7 +36,23 @@ pub struct Client {
 struct Inner {
     transport: Transport,
     providers: HashMap<String, Provider>,
-    catalog: Catalog,
+    catalog: CatalogRef,
+}
+
+/// The built-in catalog is shared, not copied, unless the client changes it.
+enum CatalogRef {
+    Builtin(&'static Catalog),
+    Custom(Box<Catalog>),
+}
+
+impl std::ops::Deref for CatalogRef {
+    type Target = Catalog;
+    fn deref(&self) -> &Catalog {
+        match self {
+            CatalogRef::Builtin(c) => c,
+            CatalogRef::Custom(c) => c,
+        }
+    }
 }
 
 struct Provider {
@@ -59,7 +80,12 @@ impl Target<'_> {
         &self.provider.config
     }
 
+    /// The cost of `usage`; `None` when the model is unpriced or the
+    /// provider reported no usage (unknown is not free).
     fn price_tokens(&self, usage: &Usage) -> Option<CostBreakdown> {
+        if usage.is_empty() {
+            return None;
+        }
         self.info.and_then(|i| i.pricing.token_cost(usage))
     }
 }
@@ -179,19 +205,41 @@ impl Client {
         result
     }
 
-    async fn chat_once(&self, model: &str, req: &ChatRequest) -> Result<ChatResponse> {
+    /// Resolves `model`, builds the request, sends it with retries, and
+    /// parses the body. Errors from any step get the client's context.
+    async fn call<'a, T>(
+        &'a self,
+        model: &'a str,
+        build: impl FnOnce(&Target<'a>) -> Result<crate::provider::HttpRequest>,
+        parse: impl FnOnce(&Target<'a>, &[u8]) -> Result<T>,
+    ) -> Result<(Target<'a>, T)> {
         let t = self.target(model)?;
-        let http = t
-            .provider
-            .adapter
-            .chat_request(t.cfg(), t.model, req, false)?;
-        let body = self
-            .inner
-            .transport
-            .send(t.provider.adapter, t.cfg(), &http)
-            .await
-            .map_err(|e| self.upstream_error(e, model))?;
-        let mut resp = t.provider.adapter.parse_chat(t.cfg(), &body)?;
+        let http = build(&t)?;
+        let parsed = async {
+            let body = self
+                .inner
+                .transport
+                .send(t.provider.adapter, t.cfg(), &http)
+                .await?;
+            parse(&t, &body)
+        }
+        .await
+        .map_err(|e| self.upstream_error(e, model))?;
+        Ok((t, parsed))
+    }
+
+    async fn chat_once(&self, model: &str, req: &ChatRequest) -> Result<ChatResponse> {
+        let (t, mut resp) = self
+            .call(
+                model,
+                |t| {
+                    t.provider
+                        .adapter
+                        .chat_request(t.cfg(), t.model, req, false)
+                },
+                |t, body| t.provider.adapter.parse_chat(t.cfg(), body),
+            )
+            .await?;
         resp.cost = t.price_tokens(&resp.usage);
         Ok(resp)
     }
@@ -227,24 +275,22 @@ impl Client {
             Some(info) => info.supports(Mode::Completion) && !info.supports(Mode::Chat),
             None => t.model.contains("instruct"),
         };
-        match t
+        let route = t
             .provider
             .adapter
-            .completion_request(t.cfg(), t.model, req, native)?
-        {
-            CompletionRoute::Native(http) => {
-                let body = self
-                    .inner
-                    .transport
-                    .send(t.provider.adapter, t.cfg(), &http)
-                    .await
-                    .map_err(|e| self.upstream_error(e, model))?;
-                let mut resp = t.provider.adapter.parse_completion(t.cfg(), &body)?;
-                resp.cost = t.price_tokens(&resp.usage);
-                Ok(resp)
-            }
-            CompletionRoute::ViaChat => self.completion_via_chat(model, req).await,
-        }
+            .completion_request(t.cfg(), t.model, req, native)?;
+        let CompletionRoute::Native(http) = route else {
+            return self.completion_via_chat(model, req).await;
+        };
+        let (t, mut resp) = self
+            .call(
+                model,
+                |_| Ok(http),
+                |t, body| t.provider.adapter.parse_completion(t.cfg(), body),
+            )
+            .await?;
+        resp.cost = t.price_tokens(&resp.usage);
+        Ok(resp)
     }
 
     /// Each prompt becomes one user turn; prompts run concurrently and their
@@ -255,6 +301,13 @@ impl Client {
         req: &CompletionRequest,
     ) -> Result<CompletionResponse> {
         let prompts = req.prompt.as_vec();
+        if prompts.is_empty() {
+            return Err(Error::InvalidRequest {
+                provider: None,
+                message: "`prompt` must contain at least one prompt".into(),
+                param: Some("prompt".into()),
+            });
+        }
         let calls = prompts.iter().map(|p| {
             let chat = ChatRequest {
                 model: model.to_owned(),
@@ -271,7 +324,12 @@ impl Client {
             };
             async move { self.chat_once(model, &chat).await }
         });
-        let answers = futures_util::future::try_join_all(calls).await?;
+        // A few prompts at a time: a batch of thousands must not open
+        // thousands of connections at once. `buffered` keeps prompt order.
+        let answers: Vec<ChatResponse> = futures_util::stream::iter(calls)
+            .buffered(COMPLETION_CONCURRENCY)
+            .try_collect()
+            .await?;
         let n = req.n.unwrap_or(1).max(1);
         let mut out = CompletionResponse {
             id: String::new(),
@@ -300,7 +358,10 @@ impl Client {
             for choice in answer.choices {
                 out.choices.push(CompletionChoice {
                     text: choice.message.text().unwrap_or_default(),
-                    index: i as u32 * n + choice.index,
+                    index: u32::try_from(i)
+                        .unwrap_or(u32::MAX)
+                        .saturating_mul(n)
+                        .saturating_add(choice.index),
                     finish_reason: choice.finish_reason,
                     logprobs: choice.logprobs,
                 });
@@ -315,18 +376,13 @@ impl Client {
         model: &str,
         req: &EmbeddingRequest,
     ) -> Result<EmbeddingResponse> {
-        let t = self.target(model)?;
-        let http = t
-            .provider
-            .adapter
-            .embeddings_request(t.cfg(), t.model, req)?;
-        let body = self
-            .inner
-            .transport
-            .send(t.provider.adapter, t.cfg(), &http)
-            .await
-            .map_err(|e| self.upstream_error(e, model))?;
-        let mut resp = t.provider.adapter.parse_embeddings(t.cfg(), &body)?;
+        let (t, mut resp) = self
+            .call(
+                model,
+                |t| t.provider.adapter.embeddings_request(t.cfg(), t.model, req),
+                |t, body| t.provider.adapter.parse_embeddings(t.cfg(), body),
+            )
+            .await?;
         if resp.model.is_empty() {
             resp.model = t.model.to_owned();
         }
@@ -335,19 +391,21 @@ impl Client {
     }
 
     async fn images_once(&self, model: &str, req: &ImageRequest) -> Result<ImageResponse> {
-        let t = self.target(model)?;
-        let http = t.provider.adapter.image_request(t.cfg(), t.model, req)?;
-        let body = self
-            .inner
-            .transport
-            .send(t.provider.adapter, t.cfg(), &http)
-            .await
-            .map_err(|e| self.upstream_error(e, model))?;
-        let mut resp = t.provider.adapter.parse_images(t.cfg(), &body)?;
+        let (t, mut resp) = self
+            .call(
+                model,
+                |t| t.provider.adapter.image_request(t.cfg(), t.model, req),
+                |t, body| t.provider.adapter.parse_images(t.cfg(), body),
+            )
+            .await?;
         resp.model = t.model.to_owned();
         resp.cost = t.info.and_then(|info| {
             // Token-priced models (gpt-image) report usage; the rest are per image.
-            let by_tokens = resp.usage.as_ref().and_then(|u| info.pricing.token_cost(u));
+            let by_tokens = resp
+                .usage
+                .as_ref()
+                .filter(|u| !u.is_empty())
+                .and_then(|u| info.pricing.token_cost(u));
             by_tokens.or_else(|| {
                 let n = u32::try_from(resp.data.len()).unwrap_or(u32::MAX);
                 info.pricing
@@ -357,16 +415,14 @@ impl Client {
         Ok(resp)
     }
 
-    /// Splits `provider/model` (or resolves a bare id) into catalog provider and model ids.
+    /// Splits `provider/model` (or resolves a bare id) into catalog provider
+    /// and model ids. The provider part is matched case-insensitively and
+    /// `gemini` means `google`.
     fn split<'a>(&'a self, id: &'a str) -> Result<(&'a str, &'a str)> {
-        if let Some((p, m)) = id.split_once('/') {
-            let p = if p == "gemini" { "google" } else { p };
-            if self.inner.providers.contains_key(p)
-                || config::known(p).is_some()
-                || self.inner.catalog.provider(p).is_some()
-            {
-                return Ok((p, m));
-            }
+        if let Some((p, m)) = id.split_once('/')
+            && let Some(p) = self.provider_id(p)
+        {
+            return Ok((p, m));
         }
         match self.inner.catalog.lookup(id) {
             Lookup::Found(info) => Ok((info.provider.as_str(), info.id.as_str())),
@@ -383,6 +439,31 @@ impl Client {
                 suggestions,
             }),
         }
+    }
+
+    /// The canonical id of a provider this client or the catalog knows.
+    fn provider_id<'a>(&'a self, name: &str) -> Option<&'a str> {
+        let name = crate::catalog::canonical_provider(name);
+        if let Some((id, _)) = self.inner.providers.get_key_value(name) {
+            return Some(id);
+        }
+        if let Some(k) = config::KNOWN
+            .iter()
+            .find(|k| k.id.eq_ignore_ascii_case(name))
+        {
+            return Some(k.id);
+        }
+        if let Some(p) = self.inner.catalog.provider(name) {
+            return Some(&p.id);
+        }
+        // Rare path: mixed case, e.g. `OpenAI/gpt-4o`.
+        let lower = name.to_ascii_lowercase();
+        let lower = crate::catalog::canonical_provider(&lower);
+        self.inner
+            .providers
+            .get_key_value(lower)
+            .map(|(id, _)| id.as_str())
+            .or_else(|| self.inner.catalog.provider(lower).map(|p| p.id.as_str()))
     }
 
     fn target<'a>(&'a self, id: &'a str) -> Result<Target<'a>> {

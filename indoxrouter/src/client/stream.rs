@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 use crate::provider::{StreamParser, StreamStep};
 use crate::transport::sse::SseDecoder;
 use crate::types::{
-    ChatChunk, ChatResponse, Choice, Content, FinishReason, Message, Role, ToolCall, Usage,
+    ChatChunk, ChatResponse, Choice, Content, FinishReason, Message, Role, ToolCall, ToolCallDelta,
+    Usage,
 };
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -57,7 +58,9 @@ impl ChatStream {
             provider,
             pricing,
             idle,
-            deadline: Box::pin(tokio::time::sleep(idle)),
+            deadline: Box::pin(tokio::time::sleep_until(
+                Instant::now().checked_add(idle).unwrap_or_else(far_future),
+            )),
             finished: false,
         }
     }
@@ -110,8 +113,11 @@ impl Stream for ChatStream {
             match this.body.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
                     this.decoder.push(&bytes);
-                    let next = Instant::now() + this.idle;
-                    this.deadline.as_mut().reset(next);
+                    let next = Instant::now().checked_add(this.idle);
+                    // An idle timeout too large to represent means "never".
+                    this.deadline
+                        .as_mut()
+                        .reset(next.unwrap_or_else(far_future));
                 }
                 Poll::Ready(Some(Err(e))) => {
                     let e = Error::StreamInterrupted {
@@ -142,6 +148,11 @@ impl Stream for ChatStream {
     }
 }
 
+/// About thirty years from now: tokio's own stand-in for "no deadline".
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
 /// Folds chunks into the response a non-streaming call would have returned.
 #[derive(Debug, Default)]
 pub struct ChunkAccumulator {
@@ -158,8 +169,52 @@ struct PartialChoice {
     content: Option<String>,
     reasoning: Option<String>,
     refusal: Option<String>,
-    tool_calls: Vec<ToolCall>,
+    /// Calls in arrival order, with the stream index each was announced under.
+    tool_calls: Vec<(u32, ToolCall)>,
     finish_reason: Option<FinishReason>,
+}
+
+impl PartialChoice {
+    /// Applies one tool-call fragment. Fragments continue the call last seen
+    /// at their index; a fragment bringing a new id starts a new call even at
+    /// a reused index (some providers send every call as index 0). The index
+    /// is only a key, never a position, so a huge index costs nothing.
+    fn tool_call(&mut self, tc: &ToolCallDelta) {
+        let existing = self.tool_calls.iter().rposition(|(i, _)| *i == tc.index);
+        let starts_new = match (existing, tc.id.as_deref()) {
+            (None, _) => true,
+            (Some(at), Some(id)) => {
+                !id.is_empty()
+                    && !self.tool_calls[at].1.id.is_empty()
+                    && self.tool_calls[at].1.id != id
+            }
+            (Some(_), None) => false,
+        };
+        let at = if starts_new {
+            self.tool_calls
+                .push((tc.index, ToolCall::function("", "", "")));
+            self.tool_calls.len() - 1
+        } else {
+            existing.unwrap_or(0)
+        };
+        let Some((_, call)) = self.tool_calls.get_mut(at) else {
+            return;
+        };
+        if let Some(id) = &tc.id {
+            call.id.clone_from(id);
+        }
+        if let Some(kind) = &tc.kind {
+            call.kind.clone_from(kind);
+        }
+        if let Some(f) = &tc.function {
+            if let Some(name) = &f.name {
+                call.function.name.push_str(name);
+            }
+            if let Some(args) = &f.arguments {
+                call.function.arguments.push_str(args);
+            }
+        }
+    }
 }
 
 impl ChunkAccumulator {
@@ -200,56 +255,34 @@ impl ChunkAccumulator {
             append(&mut slot.reasoning, d.reasoning_content.as_deref());
             append(&mut slot.refusal, d.refusal.as_deref());
             for tc in d.tool_calls.iter().flatten() {
-                let i = tc.index as usize;
-                while slot.tool_calls.len() <= i {
-                    slot.tool_calls.push(ToolCall::function("", "", ""));
-                }
-                let call = &mut slot.tool_calls[i];
-                if let Some(id) = &tc.id {
-                    call.id.clone_from(id);
-                }
-                if let Some(kind) = &tc.kind {
-                    call.kind.clone_from(kind);
-                }
-                if let Some(f) = &tc.function {
-                    if let Some(name) = &f.name {
-                        call.function.name.push_str(name);
-                    }
-                    if let Some(args) = &f.arguments {
-                        call.function.arguments.push_str(args);
-                    }
-                }
+                slot.tool_call(tc);
             }
             if c.finish_reason.is_some() {
                 slot.finish_reason.clone_from(&c.finish_reason);
             }
         }
         if self.first.is_none() {
-            let mut head = chunk.clone();
-            head.choices.clear();
-            self.first = Some(head);
+            self.first = Some(ChatChunk {
+                id: chunk.id.clone(),
+                created: chunk.created,
+                model: chunk.model.clone(),
+                system_fingerprint: chunk.system_fingerprint.clone(),
+                service_tier: chunk.service_tier.clone(),
+                provider: chunk.provider.clone(),
+                ..Default::default()
+            });
         }
     }
 
     /// The folded response.
     pub fn finish(self) -> ChatResponse {
-        let head = self.first.unwrap_or_else(|| ChatChunk {
-            id: String::new(),
-            object: String::new(),
-            created: 0,
-            model: String::new(),
-            choices: Vec::new(),
-            usage: None,
-            system_fingerprint: None,
-            service_tier: None,
-            provider: String::new(),
-            cost: None,
-        });
+        let head = self.first.unwrap_or_default();
         let mut choices: Vec<Choice> = self
             .choices
             .into_iter()
             .map(|p| {
                 let has_tools = !p.tool_calls.is_empty();
+                let tool_calls: Vec<ToolCall> = p.tool_calls.into_iter().map(|(_, c)| c).collect();
                 Choice {
                     index: p.index,
                     message: Message {
@@ -260,7 +293,7 @@ impl ChunkAccumulator {
                             None => Some(Content::Text(String::new())),
                         },
                         name: None,
-                        tool_calls: has_tools.then_some(p.tool_calls),
+                        tool_calls: has_tools.then_some(tool_calls),
                         tool_call_id: None,
                         reasoning_content: p.reasoning,
                         refusal: p.refusal,
@@ -291,5 +324,77 @@ impl ChunkAccumulator {
 fn append(slot: &mut Option<String>, piece: Option<&str>) {
     if let Some(piece) = piece {
         slot.get_or_insert_with(String::new).push_str(piece);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ChunkChoice, Delta, FunctionCallDelta};
+
+    fn chunk(deltas: Vec<ToolCallDelta>) -> ChatChunk {
+        ChatChunk {
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta: Delta {
+                    tool_calls: Some(deltas),
+                    ..Default::default()
+                },
+                finish_reason: None,
+                logprobs: None,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn frag(index: u32, id: Option<&str>, name: Option<&str>, args: &str) -> ToolCallDelta {
+        ToolCallDelta {
+            index,
+            id: id.map(str::to_owned),
+            kind: id.map(|_| "function".to_owned()),
+            function: Some(FunctionCallDelta {
+                name: name.map(str::to_owned),
+                arguments: Some(args.to_owned()),
+            }),
+        }
+    }
+
+    #[test]
+    fn folds_fragments_parallel_calls_and_reused_indexes() {
+        let mut acc = ChunkAccumulator::new();
+        acc.push(&chunk(vec![frag(0, Some("a"), Some("f"), "{\"x\":")]));
+        acc.push(&chunk(vec![frag(0, None, None, "1}")]));
+        acc.push(&chunk(vec![frag(1, Some("b"), Some("g"), "{}")]));
+        // Mistral-style: a second whole call announced at index 0 again.
+        acc.push(&chunk(vec![frag(0, Some("c"), Some("h"), "{}")]));
+        // A hostile index is a key, not an allocation size.
+        acc.push(&chunk(vec![frag(
+            4_000_000_000,
+            Some("d"),
+            Some("k"),
+            "{}",
+        )]));
+        let resp = acc.finish();
+        let calls = resp.choices[0].message.tool_calls.clone().unwrap();
+        let got: Vec<(&str, &str, &str)> = calls
+            .iter()
+            .map(|c| {
+                (
+                    c.id.as_str(),
+                    c.function.name.as_str(),
+                    c.function.arguments.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "f", "{\"x\":1}"),
+                ("b", "g", "{}"),
+                ("c", "h", "{}"),
+                ("d", "k", "{}")
+            ]
+        );
+        assert_eq!(resp.choices[0].message.content, None);
     }
 }

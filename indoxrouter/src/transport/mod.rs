@@ -111,6 +111,36 @@ impl Transport {
             .body(req.body.clone())
     }
 
+    /// Runs `attempt` until it succeeds, or fails in a way the policy does
+    /// not retry. Each attempt gets the full `timeout`, as in the official SDKs.
+    async fn retrying<T, F, Fut>(
+        &self,
+        cfg: &ProviderConfig,
+        phase: &str,
+        mut attempt: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut retries = 0;
+        loop {
+            let outcome = tokio::time::timeout(self.timeout, attempt())
+                .await
+                .unwrap_or_else(|_| Err(timeout_error(cfg, self.timeout, phase)));
+            match outcome {
+                Ok(value) => return Ok(value),
+                Err(err) => match self.retry.delay(retries, &err) {
+                    Some(wait) => {
+                        tokio::time::sleep(wait).await;
+                        retries += 1;
+                    }
+                    None => return Err(err),
+                },
+            }
+        }
+    }
+
     /// Sends a request and returns the whole success body, retrying per policy.
     pub(crate) async fn send(
         &self,
@@ -118,36 +148,18 @@ impl Transport {
         cfg: &ProviderConfig,
         req: &HttpRequest,
     ) -> Result<Bytes> {
-        let mut attempt = 0;
-        loop {
-            let outcome = tokio::time::timeout(self.timeout, async {
-                let resp = self
-                    .build(req)
-                    .send()
-                    .await
-                    .map_err(|e| network_error(cfg, e))?;
-                let status = resp.status();
-                let headers = resp.headers().clone();
-                let body = resp.bytes().await.map_err(|e| network_error(cfg, e))?;
-                if status.is_success() {
-                    Ok(body)
-                } else {
-                    Err(adapter.parse_error(cfg, status.as_u16(), &headers, &body))
-                }
-            })
-            .await
-            .unwrap_or_else(|_| Err(timeout_error(cfg, self.timeout, "waiting for the response")));
-            match outcome {
-                Ok(body) => return Ok(body),
-                Err(err) => match self.retry.delay(attempt, &err) {
-                    Some(wait) => {
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                    }
-                    None => return Err(err),
-                },
+        self.retrying(cfg, "waiting for the response", || async {
+            let resp = self
+                .build(req)
+                .send()
+                .await
+                .map_err(|e| network_error(cfg, e))?;
+            if resp.status().is_success() {
+                return resp.bytes().await.map_err(|e| network_error(cfg, e));
             }
-        }
+            Err(error_response(adapter, cfg, resp).await)
+        })
+        .await
     }
 
     /// Opens a streaming request: retries until a success status arrives, then
@@ -158,41 +170,48 @@ impl Transport {
         cfg: &ProviderConfig,
         req: &HttpRequest,
     ) -> Result<reqwest::Response> {
-        let mut attempt = 0;
-        loop {
-            let outcome = tokio::time::timeout(self.timeout, async {
-                let resp = self
-                    .build(req)
-                    .send()
-                    .await
-                    .map_err(|e| network_error(cfg, e))?;
-                let status = resp.status();
-                if status.is_success() {
-                    return Ok(resp);
-                }
-                let headers = resp.headers().clone();
-                let body = resp.bytes().await.map_err(|e| network_error(cfg, e))?;
-                Err(adapter.parse_error(cfg, status.as_u16(), &headers, &body))
-            })
-            .await
-            .unwrap_or_else(|_| {
-                Err(timeout_error(
-                    cfg,
-                    self.timeout,
-                    "waiting for the stream to start",
-                ))
-            });
-            match outcome {
-                Ok(resp) => return Ok(resp),
-                Err(err) => match self.retry.delay(attempt, &err) {
-                    Some(wait) => {
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
-                    }
-                    None => return Err(err),
-                },
+        self.retrying(cfg, "waiting for the stream to start", || async {
+            let resp = self
+                .build(req)
+                .send()
+                .await
+                .map_err(|e| network_error(cfg, e))?;
+            if !resp.status().is_success() {
+                return Err(error_response(adapter, cfg, resp).await);
             }
-        }
+            // Some servers answer a stream request with a JSON error and a 200.
+            let is_json = resp
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.starts_with("application/json"));
+            if is_json {
+                let body = resp.bytes().await.map_err(|e| network_error(cfg, e))?;
+                if memchr::memmem::find(&body, b"\"error\"").is_some() {
+                    return Err(adapter.parse_error(cfg, 502, &http::HeaderMap::new(), &body));
+                }
+                return Err(Error::decode(
+                    &cfg.id,
+                    "asked for an event stream, got a JSON body",
+                ));
+            }
+            Ok(resp)
+        })
+        .await
+    }
+}
+
+/// Reads an error response and lets the adapter interpret it.
+async fn error_response(
+    adapter: &dyn Adapter,
+    cfg: &ProviderConfig,
+    resp: reqwest::Response,
+) -> Error {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    match resp.bytes().await {
+        Ok(body) => adapter.parse_error(cfg, status, &headers, &body),
+        Err(e) => network_error(cfg, e),
     }
 }
 
@@ -224,6 +243,7 @@ pub(crate) fn network_error(cfg: &ProviderConfig, e: reqwest::Error) -> Error {
         provider,
         status: None,
         message: crate::error::redact(&message, cfg.secret()),
+        retry_after: None,
     }
 }
 
@@ -250,6 +270,7 @@ mod tests {
             provider: "p".into(),
             status: Some(503),
             message: String::new(),
+            retry_after: None,
         };
         for attempt in 0..5 {
             let d = p.delay(attempt, &unavailable).unwrap();

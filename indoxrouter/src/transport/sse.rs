@@ -2,11 +2,14 @@
 //!
 //! Written by hand rather than taken from `eventsource-stream` so that an
 //! event whose data is one line (every provider's case) is handed over as a
-//! slice of the receive buffer, with no copy. Handles `\n`, `\r\n` and `\r`
-//! line ends, comments, multi-line data, and events split anywhere across
-//! network chunks (including inside a UTF-8 sequence, since it works on bytes).
+//! slice of the receive buffer, with no copy, and lines are found with
+//! `memchr`. Handles `\n`, `\r\n` and `\r` line ends, comments, multi-line
+//! data, and events split anywhere across network chunks (including inside a
+//! UTF-8 sequence, since it works on bytes).
 
-use bytes::{Buf, Bytes, BytesMut};
+use std::ops::Range;
+
+use bytes::{Bytes, BytesMut};
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -17,15 +20,28 @@ pub struct SseEvent {
     pub data: Bytes,
 }
 
+/// The data of the event being read.
+#[derive(Debug, Default)]
+enum Data {
+    #[default]
+    None,
+    /// One `data:` line so far: its value's range in the buffer.
+    One(Range<usize>),
+    /// Several lines, joined into their own buffer.
+    Many(BytesMut),
+}
+
 /// Incremental decoder: push bytes in, pull events out.
 #[derive(Debug, Default)]
 pub struct SseDecoder {
+    /// Unconsumed input; starts at the first line of the current event.
     buf: BytesMut,
-    /// Bytes of `buf` already scanned for a line end.
-    scanned: usize,
+    /// Start of the next line not yet parsed.
+    pos: usize,
     event: Option<String>,
-    data: Option<Bytes>,
-    /// Set when the previous chunk ended in `\r`, so a leading `\n` is part of that line end.
+    data: Data,
+    /// The last line ended in `\r` at the end of the buffer; a `\n` arriving
+    /// next belongs to that line end.
     skip_lf: bool,
 }
 
@@ -43,73 +59,81 @@ impl SseDecoder {
     /// The next complete event, if one is buffered.
     pub fn next_event(&mut self) -> Option<SseEvent> {
         loop {
-            if self.skip_lf && !self.buf.is_empty() {
-                if self.buf[0] == b'\n' {
-                    self.buf.advance(1);
+            if self.skip_lf && self.pos < self.buf.len() {
+                if self.buf[self.pos] == b'\n' {
+                    self.pos += 1;
                 }
                 self.skip_lf = false;
             }
-            let Some(off) = self.buf[self.scanned..]
-                .iter()
-                .position(|&b| b == b'\n' || b == b'\r')
-            else {
-                self.scanned = self.buf.len();
-                return None;
-            };
-            let pos = self.scanned + off;
-            let is_cr = self.buf[pos] == b'\r';
-            let mut line = self.buf.split_to(pos + 1).freeze();
-            line.truncate(pos);
-            self.scanned = 0;
-            if is_cr {
-                if self.buf.is_empty() {
-                    self.skip_lf = true;
-                } else if self.buf[0] == b'\n' {
-                    self.buf.advance(1);
+            let start = self.pos;
+            let end = start + memchr::memchr2(b'\n', b'\r', &self.buf[start..])?;
+            let mut next = end + 1;
+            if self.buf[end] == b'\r' {
+                match self.buf.get(next) {
+                    Some(b'\n') => next += 1,
+                    Some(_) => {}
+                    None => self.skip_lf = true,
                 }
             }
-            if line.is_empty() {
-                if let Some(data) = self.data.take() {
-                    return Some(SseEvent {
-                        event: self.event.take(),
-                        data,
-                    });
-                }
-                self.event = None;
-                continue;
+            self.pos = next;
+            if start == end {
+                // Blank line: dispatch, and drop the consumed bytes either way.
+                let consumed = self.buf.split_to(next).freeze();
+                self.pos = 0;
+                let data = match std::mem::take(&mut self.data) {
+                    Data::None => {
+                        self.event = None;
+                        continue;
+                    }
+                    Data::One(range) => consumed.slice(range),
+                    Data::Many(joined) => joined.freeze(),
+                };
+                return Some(SseEvent {
+                    event: self.event.take(),
+                    data,
+                });
             }
-            self.field(line);
+            self.field(start, end);
         }
     }
 
-    fn field(&mut self, line: Bytes) {
+    fn field(&mut self, start: usize, end: usize) {
+        let line = &self.buf[start..end];
         if line[0] == b':' {
             return;
         }
-        let (name, value) = match line.iter().position(|&b| b == b':') {
+        let (name, value) = match memchr::memchr(b':', line) {
             Some(i) => {
-                let mut value = line.slice(i + 1..);
-                if value.first() == Some(&b' ') {
-                    value.advance(1);
-                }
-                (line.slice(..i), value)
+                let value_start = if line.get(i + 1) == Some(&b' ') {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                (&line[..i], start + value_start..end)
             }
-            None => (line.clone(), Bytes::new()),
+            None => (line, end..end),
         };
-        match &name[..] {
+        match name {
             b"data" => {
-                self.data = Some(match self.data.take() {
-                    None => value,
-                    Some(prev) => {
-                        let mut joined = BytesMut::with_capacity(prev.len() + 1 + value.len());
-                        joined.extend_from_slice(&prev);
+                self.data = match std::mem::take(&mut self.data) {
+                    Data::None => Data::One(value),
+                    Data::One(first) => {
+                        let mut joined = BytesMut::with_capacity(first.len() + 1 + value.len());
+                        joined.extend_from_slice(&self.buf[first]);
                         joined.extend_from_slice(b"\n");
-                        joined.extend_from_slice(&value);
-                        joined.freeze()
+                        joined.extend_from_slice(&self.buf[value]);
+                        Data::Many(joined)
                     }
-                });
+                    Data::Many(mut joined) => {
+                        joined.extend_from_slice(b"\n");
+                        joined.extend_from_slice(&self.buf[value]);
+                        Data::Many(joined)
+                    }
+                };
             }
-            b"event" => self.event = Some(String::from_utf8_lossy(&value).into_owned()),
+            b"event" => {
+                self.event = Some(String::from_utf8_lossy(&self.buf[value]).into_owned());
+            }
             _ => {}
         }
     }
@@ -117,10 +141,9 @@ impl SseDecoder {
     /// True when bytes of an unfinished event are buffered (used to tell a
     /// clean end of stream from a cut one).
     pub fn has_partial(&self) -> bool {
-        !self.buf.is_empty() || self.data.is_some()
+        !self.buf.is_empty()
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +183,23 @@ mod tests {
     }
 
     proptest! {
+        /// Arbitrary bytes, arbitrarily split, never panic, and decoding is
+        /// independent of the split.
+        #[test]
+        fn arbitrary_input_is_safe(input in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'\r'), Just(b':'), Just(b' '), Just(b'd'), Just(b'a'), Just(b't'), any::<u8>()],
+            0..300,
+        ), cut in 0usize..300) {
+            let cut = cut.min(input.len());
+            let whole = all(&input);
+            let mut d = SseDecoder::new();
+            d.push(&input[..cut]);
+            let mut got: Vec<SseEvent> = std::iter::from_fn(|| d.next_event()).collect();
+            d.push(&input[cut..]);
+            got.extend(std::iter::from_fn(|| d.next_event()));
+            prop_assert_eq!(got, whole);
+        }
+
         /// However the stream is split into network chunks, the events are the same.
         #[test]
         fn chunking_does_not_matter(splits in proptest::collection::vec(0usize..200, 0..20)) {

@@ -4,12 +4,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::lenient::lenient_enum;
-use super::message::{Message, Role, ToolCall};
+use super::message::{Message, Role, ToolCall, function_type};
 use super::usage::Usage;
 use crate::cost::CostBreakdown;
 
 /// A chat request in OpenAI's shape. `model` is `provider/model` or a bare catalog id.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ChatRequest {
     /// `provider/model`, e.g. `openai/gpt-4o-mini`.
     pub model: String,
@@ -150,10 +150,6 @@ pub struct Tool {
     pub kind: String,
     /// The function's name, description and JSON Schema parameters.
     pub function: FunctionDef,
-}
-
-fn function_type() -> String {
-    "function".to_owned()
 }
 
 impl Tool {
@@ -331,7 +327,7 @@ lenient_enum! {
 }
 
 /// A complete chat response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatResponse {
     /// Provider's response id.
     #[serde(default)]
@@ -407,7 +403,7 @@ pub struct Choice {
 }
 
 /// One streamed chunk, in OpenAI's `chat.completion.chunk` shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ChatChunk {
     /// Response id (same across chunks).
     #[serde(default)]
@@ -439,6 +435,9 @@ pub struct ChatChunk {
     /// Exact cost, set on the chunk that carries usage when the model is priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostBreakdown>,
+    /// Fields this version does not model (e.g. Groq's `x_groq`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 fn chunk_object() -> String {
@@ -509,3 +508,49 @@ pub struct FunctionCallDelta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
 }
+
+super::extra::deserialize_with_extra!(ChatRequest, "a chat request", extra, {
+    model: String = "model" => required,
+    messages: Vec<Message> = "messages" => required,
+    temperature: Option<f32> = "temperature" => default,
+    top_p: Option<f32> = "top_p" => default,
+    max_tokens: Option<u32> = "max_tokens" => default,
+    stop: Option<Stop> = "stop" => default,
+    seed: Option<i64> = "seed" => default,
+    n: Option<u32> = "n" => default,
+    presence_penalty: Option<f32> = "presence_penalty" => default,
+    frequency_penalty: Option<f32> = "frequency_penalty" => default,
+    tools: Option<Vec<Tool>> = "tools" => default,
+    tool_choice: Option<ToolChoice> = "tool_choice" => default,
+    parallel_tool_calls: Option<bool> = "parallel_tool_calls" => default,
+    response_format: Option<ResponseFormat> = "response_format" => default,
+    reasoning_effort: Option<String> = "reasoning_effort" => default,
+    user: Option<String> = "user" => default,
+    fallbacks: Vec<String> = "fallbacks" => default,
+});
+
+super::extra::deserialize_with_extra!(ChatResponse, "a chat completion", extra, {
+    id: String = "id" => default,
+    object: String = "object" => (with chat_object),
+    created: u64 = "created" => default,
+    model: String = "model" => default,
+    choices: Vec<Choice> = "choices" => default,
+    usage: Usage = "usage" => default,
+    system_fingerprint: Option<String> = "system_fingerprint" => default,
+    service_tier: Option<String> = "service_tier" => default,
+    provider: String = "provider" => default,
+    cost: Option<CostBreakdown> = "cost" => default,
+});
+
+super::extra::deserialize_with_extra!(ChatChunk, "a chat completion chunk", extra, {
+    id: String = "id" => default,
+    object: String = "object" => (with chunk_object),
+    created: u64 = "created" => default,
+    model: String = "model" => default,
+    choices: Vec<ChunkChoice> = "choices" => default,
+    usage: Option<Usage> = "usage" => default,
+    system_fingerprint: Option<String> = "system_fingerprint" => default,
+    service_tier: Option<String> = "service_tier" => default,
+    provider: String = "provider" => default,
+    cost: Option<CostBreakdown> = "cost" => default,
+});

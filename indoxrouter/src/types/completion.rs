@@ -8,7 +8,7 @@ use super::usage::Usage;
 use crate::cost::CostBreakdown;
 
 /// A text-completion request.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct CompletionRequest {
     /// `provider/model`.
     pub model: String,
@@ -87,7 +87,7 @@ impl Prompt {
 }
 
 /// A text-completion response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompletionResponse {
     /// Response id.
     #[serde(default)]
@@ -145,3 +145,27 @@ pub struct CompletionChoice {
     #[serde(default)]
     pub logprobs: Option<Value>,
 }
+
+super::extra::deserialize_with_extra!(CompletionRequest, "a completion request", extra, {
+    model: String = "model" => required,
+    prompt: Prompt = "prompt" => required,
+    max_tokens: Option<u32> = "max_tokens" => default,
+    temperature: Option<f32> = "temperature" => default,
+    top_p: Option<f32> = "top_p" => default,
+    n: Option<u32> = "n" => default,
+    stop: Option<Stop> = "stop" => default,
+    seed: Option<i64> = "seed" => default,
+    user: Option<String> = "user" => default,
+    fallbacks: Vec<String> = "fallbacks" => default,
+});
+
+super::extra::deserialize_with_extra!(CompletionResponse, "a text completion", extra, {
+    id: String = "id" => default,
+    object: String = "object" => (with completion_object),
+    created: u64 = "created" => default,
+    model: String = "model" => default,
+    choices: Vec<CompletionChoice> = "choices" => default,
+    usage: Usage = "usage" => default,
+    provider: String = "provider" => default,
+    cost: Option<CostBreakdown> = "cost" => default,
+});

@@ -7,7 +7,7 @@ use super::usage::Usage;
 use crate::cost::CostBreakdown;
 
 /// An embeddings request.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct EmbeddingRequest {
     /// `provider/model`.
     pub model: String,
@@ -146,3 +146,12 @@ pub struct Embedding {
 fn embedding_object() -> String {
     "embedding".to_owned()
 }
+
+super::extra::deserialize_with_extra!(EmbeddingRequest, "an embeddings request", extra, {
+    model: String = "model" => required,
+    input: EmbeddingInput = "input" => required,
+    dimensions: Option<u32> = "dimensions" => default,
+    input_type: Option<String> = "input_type" => default,
+    user: Option<String> = "user" => default,
+    fallbacks: Vec<String> = "fallbacks" => default,
+});

@@ -7,7 +7,7 @@ use super::usage::Usage;
 use crate::cost::CostBreakdown;
 
 /// An image-generation request, in OpenAI's shape.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ImageRequest {
     /// `provider/model`, e.g. `openai/dall-e-3`.
     pub model: String,
@@ -103,3 +103,15 @@ pub struct ImageData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revised_prompt: Option<String>,
 }
+
+super::extra::deserialize_with_extra!(ImageRequest, "an image request", extra, {
+    model: String = "model" => required,
+    prompt: String = "prompt" => required,
+    n: Option<u32> = "n" => default,
+    size: Option<String> = "size" => default,
+    quality: Option<String> = "quality" => default,
+    style: Option<String> = "style" => default,
+    response_format: Option<String> = "response_format" => default,
+    user: Option<String> = "user" => default,
+    fallbacks: Vec<String> = "fallbacks" => default,
+});

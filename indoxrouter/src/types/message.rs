@@ -23,7 +23,7 @@ lenient_enum! {
 }
 
 /// One message of a conversation, in OpenAI's chat-completions shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     /// Author.
     pub role: Role,
@@ -253,6 +253,7 @@ impl<'de> Deserialize<'de> for ContentPart {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCall {
     /// Call id, echoed back in the tool result.
+    #[serde(default)]
     pub id: String,
     /// Always `function` today.
     #[serde(rename = "type", default = "function_type")]
@@ -261,7 +262,8 @@ pub struct ToolCall {
     pub function: FunctionCall,
 }
 
-fn function_type() -> String {
+/// The `type` of every tool and tool call today.
+pub(crate) fn function_type() -> String {
     "function".to_owned()
 }
 
@@ -292,3 +294,13 @@ pub struct FunctionCall {
     #[serde(default)]
     pub arguments: String,
 }
+
+super::extra::deserialize_with_extra!(Message, "a chat message", extra, {
+    role: Role = "role" => required,
+    content: Option<Content> = "content" => default,
+    name: Option<String> = "name" => default,
+    tool_calls: Option<Vec<ToolCall>> = "tool_calls" => default,
+    tool_call_id: Option<String> = "tool_call_id" => default,
+    reasoning_content: Option<String> = "reasoning_content" => default,
+    refusal: Option<String> = "refusal" => default,
+});

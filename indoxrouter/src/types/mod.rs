@@ -6,6 +6,7 @@
 mod chat;
 mod completion;
 mod embedding;
+pub(crate) mod extra;
 mod image;
 pub(crate) mod lenient;
 mod message;

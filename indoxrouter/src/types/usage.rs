@@ -67,7 +67,7 @@ impl Usage {
         Usage {
             prompt_tokens,
             completion_tokens,
-            total_tokens: prompt_tokens + completion_tokens,
+            total_tokens: prompt_tokens.saturating_add(completion_tokens),
             prompt_tokens_details: None,
             completion_tokens_details: None,
         }
@@ -100,27 +100,37 @@ impl Usage {
         self.completion_tokens_details.map_or(0, |d| d.image_tokens)
     }
 
-    /// Adds another usage to this one (used when folding streams or summing fallbacks).
+    /// True when the provider reported no usage at all (every count zero):
+    /// such a response is unpriced, not free.
+    pub fn is_empty(&self) -> bool {
+        self.prompt_tokens == 0 && self.completion_tokens == 0 && self.total_tokens == 0
+    }
+
+    /// Adds another usage to this one (used when summing several calls).
     pub fn add(&mut self, other: &Usage) {
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-        self.total_tokens += other.total_tokens;
+        self.prompt_tokens = self.prompt_tokens.saturating_add(other.prompt_tokens);
+        self.completion_tokens = self
+            .completion_tokens
+            .saturating_add(other.completion_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
         if let Some(o) = other.prompt_tokens_details {
             let d = self
                 .prompt_tokens_details
                 .get_or_insert_with(Default::default);
-            d.cached_tokens += o.cached_tokens;
-            d.cache_creation_tokens += o.cache_creation_tokens;
-            d.audio_tokens += o.audio_tokens;
-            d.image_tokens += o.image_tokens;
+            d.cached_tokens = d.cached_tokens.saturating_add(o.cached_tokens);
+            d.cache_creation_tokens = d
+                .cache_creation_tokens
+                .saturating_add(o.cache_creation_tokens);
+            d.audio_tokens = d.audio_tokens.saturating_add(o.audio_tokens);
+            d.image_tokens = d.image_tokens.saturating_add(o.image_tokens);
         }
         if let Some(o) = other.completion_tokens_details {
             let d = self
                 .completion_tokens_details
                 .get_or_insert_with(Default::default);
-            d.reasoning_tokens += o.reasoning_tokens;
-            d.audio_tokens += o.audio_tokens;
-            d.image_tokens += o.image_tokens;
+            d.reasoning_tokens = d.reasoning_tokens.saturating_add(o.reasoning_tokens);
+            d.audio_tokens = d.audio_tokens.saturating_add(o.audio_tokens);
+            d.image_tokens = d.image_tokens.saturating_add(o.image_tokens);
         }
     }
 }

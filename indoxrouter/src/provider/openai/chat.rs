@@ -5,10 +5,13 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{Quirks, StreamUsage, to_json, tool_ids::mistral_tool_call_id};
+use super::tool_ids::{is_mistral_tool_call_id, mistral_tool_call_id};
+use super::{Quirks, StreamUsage, to_json};
 use crate::error::{Error, Result};
 use crate::provider::ProviderConfig;
-use crate::types::{ChatRequest, ChatResponse, Message, ResponseFormat, Stop, Tool, ToolChoice};
+use crate::types::{
+    ChatRequest, ChatResponse, Message, ResponseFormat, Role, Stop, Tool, ToolChoice,
+};
 
 /// The body we send: borrowed from the request, so building it copies nothing
 /// but the serialized bytes.
@@ -51,10 +54,40 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<Value>,
+    stream_options: Option<StreamOptions<'a>>,
     #[serde(flatten)]
-    extra: &'a Map<String, Value>,
+    extra: Cow<'a, Map<String, Value>>,
 }
+
+/// The caller's `stream_options`, or ours asking for usage.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StreamOptions<'a> {
+    User(&'a Value),
+    IncludeUsage(IncludeUsage),
+}
+
+/// `{"include_usage": true}`, without building a `Value` per request.
+#[derive(Serialize)]
+struct IncludeUsage {
+    include_usage: bool,
+}
+
+/// Keys we always set ourselves; a copy in `extra` (e.g. from a request
+/// deserialized off the wire) must not be sent twice or override the mode.
+const MANAGED: &[&str] = &["model", "messages", "stream", "stream_options"];
+
+/// OpenAI fields that Mistral's API rejects with 422 `extra_forbidden`.
+const MISTRAL_REJECTS: &[&str] = &[
+    "max_completion_tokens",
+    "user",
+    "logit_bias",
+    "store",
+    "service_tier",
+    "seed",
+    "metadata",
+    "modalities",
+];
 
 /// Serializes `req` for `model` in this dialect.
 pub(super) fn body(q: &Quirks, model: &str, req: &ChatRequest, stream: bool) -> Result<Vec<u8>> {
@@ -65,11 +98,7 @@ pub(super) fn body(q: &Quirks, model: &str, req: &ChatRequest, stream: bool) -> 
             param: Some("messages".into()),
         });
     }
-    let messages = if q.alnum9_tool_ids {
-        rewrite_tool_ids(&req.messages)
-    } else {
-        Cow::Borrowed(req.messages.as_slice())
-    };
+    let messages = outbound_messages(&req.messages, q.mistral_strict);
     let (max_tokens, max_completion_tokens) = if q.max_completion_tokens {
         (None, req.max_tokens)
     } else {
@@ -83,15 +112,41 @@ pub(super) fn body(q: &Quirks, model: &str, req: &ChatRequest, stream: bool) -> 
     let tool_choice = req
         .tool_choice
         .as_ref()
-        .map(|c| match (c, q.alnum9_tool_ids) {
+        .map(|c| match (c, q.mistral_strict) {
             // Mistral spells `required` as `any`.
             (ToolChoice::Required, true) => Cow::Owned(ToolChoice::Other(Value::from("any"))),
             _ => Cow::Borrowed(c),
         });
-    let stream_options = (stream
-        && q.stream_usage == StreamUsage::IncludeUsageOption
-        && !req.extra.contains_key("stream_options"))
-    .then(|| serde_json::json!({"include_usage": true}));
+    let user_stream_options = req.extra.get("stream_options").filter(|_| stream);
+    let stream_options = match (stream, q.stream_usage, user_stream_options) {
+        (true, StreamUsage::IncludeUsageOption, Some(v)) => Some(StreamOptions::User(v)),
+        (true, StreamUsage::IncludeUsageOption, None) => {
+            Some(StreamOptions::IncludeUsage(IncludeUsage {
+                include_usage: true,
+            }))
+        }
+        _ => None,
+    };
+    let rejects: &[&str] = if q.mistral_strict {
+        MISTRAL_REJECTS
+    } else {
+        &[]
+    };
+    let extra = if req
+        .extra
+        .keys()
+        .any(|k| MANAGED.contains(&k.as_str()) || rejects.contains(&k.as_str()))
+    {
+        Cow::Owned(
+            req.extra
+                .iter()
+                .filter(|(k, _)| !MANAGED.contains(&k.as_str()) && !rejects.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(&req.extra)
+    };
     let body = Body {
         model,
         messages,
@@ -110,29 +165,51 @@ pub(super) fn body(q: &Quirks, model: &str, req: &ChatRequest, stream: bool) -> 
         parallel_tool_calls: req.parallel_tool_calls,
         response_format: req.response_format.as_ref(),
         reasoning_effort: req.reasoning_effort.as_deref(),
-        user: req.user.as_deref(),
+        user: req.user.as_deref().filter(|_| !q.mistral_strict),
         stream,
         stream_options,
-        extra: &req.extra,
+        extra,
     };
     to_json(&body)
 }
 
-fn rewrite_tool_ids(messages: &[Message]) -> Cow<'_, [Message]> {
-    let needs = messages.iter().any(|m| {
-        m.tool_call_id
-            .as_deref()
-            .is_some_and(|id| mistral_tool_call_id(id) != id)
-            || m.tool_calls
-                .iter()
-                .flatten()
-                .any(|c| mistral_tool_call_id(&c.id) != c.id)
-    });
-    if !needs {
+/// The messages as this dialect accepts them. Borrowed unless something
+/// must change, which is rare: `reasoning_content` (a response field that
+/// DeepSeek and others reject as input) is dropped everywhere; for Mistral,
+/// foreign tool-call ids are rewritten and fields it rejects are dropped.
+fn outbound_messages(messages: &[Message], mistral: bool) -> Cow<'_, [Message]> {
+    let needs = |m: &Message| {
+        m.reasoning_content.is_some()
+            || (mistral
+                && (m.role == Role::Developer
+                    || (m.name.is_some() && m.role != Role::Tool)
+                    || m.refusal.is_some()
+                    || !m.extra.is_empty()
+                    || m.tool_call_id
+                        .as_deref()
+                        .is_some_and(|id| !is_mistral_tool_call_id(id))
+                    || m.tool_calls
+                        .iter()
+                        .flatten()
+                        .any(|c| !is_mistral_tool_call_id(&c.id))))
+    };
+    if !messages.iter().any(needs) {
         return Cow::Borrowed(messages);
     }
     let mut owned = messages.to_vec();
     for m in &mut owned {
+        m.reasoning_content = None;
+        if !mistral {
+            continue;
+        }
+        if m.role == Role::Developer {
+            m.role = Role::System;
+        }
+        if m.role != Role::Tool {
+            m.name = None;
+        }
+        m.refusal = None;
+        m.extra.clear();
         if let Some(id) = &mut m.tool_call_id {
             *id = mistral_tool_call_id(id);
         }
@@ -163,7 +240,7 @@ pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<ChatResponse> {
 mod tests {
     use super::*;
     use crate::provider::openai::{MISTRAL, OPENAI};
-    use crate::types::{FinishReason, Role, ToolCall};
+    use crate::types::{FinishReason, ToolCall};
 
     fn cfg() -> ProviderConfig {
         ProviderConfig {
@@ -226,6 +303,64 @@ mod tests {
         let call_id = v["messages"][1]["tool_calls"][0]["id"].as_str().unwrap();
         assert_eq!(call_id.len(), 9);
         assert_eq!(v["messages"][2]["tool_call_id"], call_id);
+    }
+
+    #[test]
+    fn mistral_drops_fields_it_rejects() {
+        let mut dev = Message::new(Role::Developer, "be brief");
+        dev.name = Some("ops".into());
+        let mut replayed = Message::assistant("earlier answer");
+        replayed.refusal = Some("no".into());
+        replayed.reasoning_content = Some("thinking".into());
+        replayed
+            .extra
+            .insert("annotations".into(), serde_json::json!([]));
+        let mut req = ChatRequest::new("m", vec![dev, replayed, Message::user("hi")]);
+        req.user = Some("u1".into());
+        req.extra.insert("stream".into(), Value::Bool(true));
+        req.extra
+            .insert("logit_bias".into(), serde_json::json!({"1": 1}));
+        req.extra.insert("safe_prompt".into(), Value::Bool(true));
+        let v = json(&body(&MISTRAL.quirks, "mistral-small-latest", &req, false).unwrap());
+        assert_eq!(
+            v["messages"][0],
+            serde_json::json!({"role": "system", "content": "be brief"})
+        );
+        assert_eq!(
+            v["messages"][1],
+            serde_json::json!({"role": "assistant", "content": "earlier answer"})
+        );
+        assert!(v.get("user").is_none());
+        assert!(v.get("logit_bias").is_none());
+        assert!(
+            v.get("stream").is_none(),
+            "managed key from extra must not leak: {v}"
+        );
+        assert_eq!(v["safe_prompt"], true);
+
+        // OpenAI keeps what it accepts, but never gets reasoning_content or a second `stream`.
+        let v = json(&body(&OPENAI.quirks, "gpt-4o-mini", &req, true).unwrap());
+        assert_eq!(v["messages"][0]["role"], "developer");
+        assert_eq!(v["messages"][1]["refusal"], "no");
+        assert!(v["messages"][1].get("reasoning_content").is_none());
+        assert_eq!(v["user"], "u1");
+        assert_eq!(v["stream"], true);
+        let text =
+            String::from_utf8(body(&OPENAI.quirks, "gpt-4o-mini", &req, true).unwrap()).unwrap();
+        assert_eq!(text.matches("\"stream\"").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn caller_stream_options_are_kept() {
+        let mut req = ChatRequest::new("m", vec![Message::user("hi")]);
+        req.extra.insert(
+            "stream_options".into(),
+            serde_json::json!({"include_usage": true, "include_obfuscation": false}),
+        );
+        let v = json(&body(&OPENAI.quirks, "gpt-4o-mini", &req, true).unwrap());
+        assert_eq!(v["stream_options"]["include_obfuscation"], false);
+        let v = json(&body(&OPENAI.quirks, "gpt-4o-mini", &req, false).unwrap());
+        assert!(v.get("stream_options").is_none());
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<EmbeddingRespon
     }
     data.sort_by_key(|e| e.index);
     let mut usage = wire.usage;
-    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    usage.total_tokens = usage.prompt_tokens.saturating_add(usage.completion_tokens);
     Ok(EmbeddingResponse {
         object: "list".into(),
         data,

@@ -26,9 +26,9 @@ pub(super) fn parse(cfg: &ProviderConfig, status: u16, headers: &HeaderMap, body
             let text = if text.trim().is_empty() {
                 format!("HTTP {status} with an empty body")
             } else {
-                truncate(text.trim())
+                clipped(&redact(text.trim(), cfg.secret()))
             };
-            Error::from_status(&cfg.id, status, redact(&text, cfg.secret()), None, retry)
+            Error::from_status(&cfg.id, status, text, None, retry)
         }
     }
 }
@@ -47,17 +47,18 @@ pub(super) fn from_value(
         None if v.is_string() => v.as_str().unwrap_or_default().to_owned(),
         None => format!("HTTP {status}"),
     };
-    let code = v
-        .get("code")
-        .and_then(|c| match c {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .or_else(|| v.get("type").and_then(Value::as_str).map(str::to_owned));
+    let kind = v.get("type").and_then(Value::as_str);
+    let code = match (v.get("code"), kind) {
+        // Mistral's unknown model: `type: invalid_model` with a numeric code.
+        (_, Some("invalid_model")) => Some("invalid_model".to_owned()),
+        (Some(Value::String(s)), _) => Some(s.clone()),
+        (Some(Value::Number(n)), _) => Some(n.to_string()),
+        (_, kind) => kind.map(str::to_owned),
+    };
     // An in-band error after a 200 has no useful status; treat it as the provider failing.
     let status = if status == 200 { 502 } else { status };
-    let message = redact(&truncate(&message), cfg.secret());
+    // Redact before clipping: a key cut in half would no longer match.
+    let message = clipped(&redact(&message, cfg.secret()));
     let mut err = Error::from_status(&cfg.id, status, message, code.as_deref(), retry);
     if let Error::InvalidRequest { param, .. } = &mut err {
         *param = v.get("param").and_then(Value::as_str).map(str::to_owned);
@@ -65,15 +66,13 @@ pub(super) fn from_value(
     err
 }
 
-fn truncate(s: &str) -> String {
-    if s.len() <= MAX_MESSAGE {
-        return s.to_owned();
+fn clipped(s: &str) -> String {
+    let c = crate::text::clip(s, MAX_MESSAGE);
+    if c.len() < s.len() {
+        format!("{c}…")
+    } else {
+        c.to_owned()
     }
-    let mut end = MAX_MESSAGE;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 #[cfg(test)]
@@ -134,6 +133,31 @@ mod tests {
         let e = parse(&cfg(), 422, &HeaderMap::new(), body);
         assert_eq!(e.kind(), ErrorKind::InvalidRequest);
         assert!(e.to_string().contains("extra_forbidden"));
+    }
+
+    #[test]
+    fn mistral_invalid_model_is_model_not_found() {
+        let body = br#"{"object":"error","message":"Invalid model: mistral-nope","type":"invalid_model","param":null,"code":"1500"}"#;
+        assert_eq!(
+            parse(&cfg(), 400, &HeaderMap::new(), body).kind(),
+            ErrorKind::ModelNotFound
+        );
+    }
+
+    #[test]
+    fn key_straddling_the_clip_point_is_still_redacted() {
+        let msg = format!("{}sk-test-SECRET-value", "x".repeat(MAX_MESSAGE - 5));
+        let body = serde_json::json!({"error": {"message": msg}}).to_string();
+        let e = parse(&cfg(), 400, &HeaderMap::new(), body.as_bytes());
+        assert!(!e.to_string().contains("sk-te"), "{e}");
+    }
+
+    #[test]
+    fn retry_after_on_503() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "2".parse().unwrap());
+        let e = parse(&cfg(), 503, &h, b"{}");
+        assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(2)));
     }
 
     #[test]

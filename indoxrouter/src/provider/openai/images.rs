@@ -96,7 +96,7 @@ pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<ImageResponse> 
         Usage {
             prompt_tokens: u.input_tokens,
             completion_tokens: u.output_tokens,
-            total_tokens: u.input_tokens + u.output_tokens,
+            total_tokens: u.input_tokens.saturating_add(u.output_tokens),
             prompt_tokens_details: Some(PromptTokensDetails {
                 image_tokens: image_in,
                 ..Default::default()

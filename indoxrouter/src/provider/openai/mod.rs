@@ -18,7 +18,7 @@ use crate::types::{
     EmbeddingResponse, ImageRequest, ImageResponse,
 };
 
-pub use tool_ids::mistral_tool_call_id;
+pub use tool_ids::{is_mistral_tool_call_id, mistral_tool_call_id};
 
 /// How a dialect gets usage on a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +36,10 @@ pub struct Quirks {
     pub stream_usage: StreamUsage,
     /// Field carrying the seed (`seed` or Mistral's `random_seed`).
     pub seed_field: &'static str,
-    /// Tool-call ids must be 9 alphanumerics (Mistral); others are rewritten.
-    pub alnum9_tool_ids: bool,
+    /// Mistral's strict schema: tool-call ids must be 9 alphanumerics (others
+    /// are rewritten), `required` is spelled `any`, and fields OpenAI accepts
+    /// but Mistral rejects with 422 are dropped (see `chat::MISTRAL_REJECTS`).
+    pub mistral_strict: bool,
     /// Send `max_completion_tokens` rather than the deprecated `max_tokens`.
     pub max_completion_tokens: bool,
     /// The provider has `/completions` for instruct models.
@@ -62,7 +64,7 @@ pub static OPENAI: OpenAiAdapter = OpenAiAdapter {
     quirks: Quirks {
         stream_usage: StreamUsage::IncludeUsageOption,
         seed_field: "seed",
-        alnum9_tool_ids: false,
+        mistral_strict: false,
         max_completion_tokens: true,
         legacy_completions: true,
         embeddings: true,
@@ -76,7 +78,7 @@ pub static MISTRAL: OpenAiAdapter = OpenAiAdapter {
     quirks: Quirks {
         stream_usage: StreamUsage::Always,
         seed_field: "random_seed",
-        alnum9_tool_ids: true,
+        mistral_strict: true,
         max_completion_tokens: false,
         legacy_completions: false,
         embeddings: true,
@@ -90,7 +92,7 @@ pub static COMPATIBLE: OpenAiAdapter = OpenAiAdapter {
     quirks: Quirks {
         stream_usage: StreamUsage::IncludeUsageOption,
         seed_field: "seed",
-        alnum9_tool_ids: false,
+        mistral_strict: false,
         max_completion_tokens: false,
         legacy_completions: true,
         embeddings: true,

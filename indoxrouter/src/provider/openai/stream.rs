@@ -6,25 +6,13 @@ use crate::transport::sse::SseEvent;
 use crate::types::ChatChunk;
 
 pub(super) struct OpenAiStream {
-    provider: String,
-    secret: Option<String>,
+    /// Kept for error mapping (provider id, and the key to redact).
+    cfg: ProviderConfig,
 }
 
 impl OpenAiStream {
     pub(super) fn new(cfg: &ProviderConfig) -> Self {
-        OpenAiStream {
-            provider: cfg.id.clone(),
-            secret: cfg.secret().map(str::to_owned),
-        }
-    }
-
-    fn cfg(&self) -> ProviderConfig {
-        ProviderConfig {
-            id: self.provider.clone(),
-            kind: crate::provider::AdapterKind::OpenAiCompatible,
-            base_url: String::new(),
-            api_key: self.secret.clone().map(crate::provider::ApiKey::new),
-        }
+        OpenAiStream { cfg: cfg.clone() }
     }
 }
 
@@ -39,17 +27,25 @@ impl StreamParser for OpenAiStream {
         }
         if event.event.as_deref() == Some("error") || starts_with_error(data) {
             let v: serde_json::Value =
-                serde_json::from_slice(data).map_err(|e| Error::decode(&self.provider, e))?;
+                serde_json::from_slice(data).map_err(|e| Error::decode(&self.cfg.id, e))?;
             let inner = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
-            let err = super::error::from_value(&self.cfg(), 200, Some(inner), None);
+            let err = super::error::from_value(&self.cfg, 200, Some(inner), None);
             return Err(Error::StreamInterrupted {
-                provider: self.provider.clone(),
+                provider: self.cfg.id.clone(),
                 message: err.to_string(),
             });
         }
         let mut chunk: ChatChunk =
-            serde_json::from_slice(data).map_err(|e| Error::decode(&self.provider, e))?;
-        chunk.provider.clone_from(&self.provider);
+            serde_json::from_slice(data).map_err(|e| Error::decode(&self.cfg.id, e))?;
+        chunk.provider.clone_from(&self.cfg.id);
+        if chunk.usage.is_none() && !chunk.extra.is_empty() {
+            // Groq reports streamed usage under `x_groq.usage`.
+            chunk.usage = chunk
+                .extra
+                .get("x_groq")
+                .and_then(|x| x.get("usage"))
+                .and_then(|u| serde_json::from_value(u.clone()).ok());
+        }
         Ok(StreamStep::Chunk(chunk))
     }
 }
@@ -101,6 +97,15 @@ mod tests {
             .unwrap();
         assert!(matches!(u, StreamStep::Chunk(c) if c.usage.unwrap().completion_tokens == 18));
         assert!(matches!(p.event(&ev("[DONE]")).unwrap(), StreamStep::Done));
+    }
+
+    #[test]
+    fn groq_usage_is_read() {
+        let mut p = parser();
+        let step = p
+            .event(&ev(r#"{"id":"x","object":"chat.completion.chunk","created":1,"model":"llama","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_1","usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}}"#))
+            .unwrap();
+        assert!(matches!(step, StreamStep::Chunk(c) if c.usage.unwrap().total_tokens == 12));
     }
 
     #[test]

@@ -5,9 +5,14 @@
 
 const ALPHABET: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+/// Whether Mistral accepts `id` as a tool-call id.
+pub fn is_mistral_tool_call_id(id: &str) -> bool {
+    id.len() == 9 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// Maps any id to a 9-character alphanumeric id; valid ids are kept.
 pub fn mistral_tool_call_id(id: &str) -> String {
-    if id.len() == 9 && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if is_mistral_tool_call_id(id) {
         return id.to_owned();
     }
     // FNV-1a: stable across runs and platforms, unlike std's RandomState.
