@@ -112,7 +112,7 @@ impl Stream for ChatStream {
             }
             match this.body.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Ok(bytes))) => {
-                    this.decoder.push(&bytes);
+                    this.decoder.push_bytes(bytes);
                     let next = Instant::now().checked_add(this.idle);
                     // An idle timeout too large to represent means "never".
                     this.deadline

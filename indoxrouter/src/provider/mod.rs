@@ -259,6 +259,16 @@ pub trait Adapter: Send + Sync {
     ) -> Error;
 }
 
+/// Decodes a JSON body. UTF-8 is validated once for the whole body, which is
+/// markedly cheaper than serde_json validating every string of a `&[u8]`.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    body: &[u8],
+) -> Result<T> {
+    let text = std::str::from_utf8(body).map_err(|e| Error::decode(provider, e))?;
+    serde_json::from_str(text).map_err(|e| Error::decode(provider, e))
+}
+
 /// The `unsupported` error for `capability` on `cfg`'s provider.
 pub(crate) fn unsupported(cfg: &ProviderConfig, capability: &str) -> Error {
     Error::Unsupported {

@@ -56,6 +56,22 @@ impl SseDecoder {
         self.buf.extend_from_slice(chunk);
     }
 
+    /// Appends a received network buffer, taking it over without a copy
+    /// when nothing is pending (the usual case between events).
+    pub fn push_bytes(&mut self, chunk: Bytes) {
+        if self.buf.is_empty() {
+            match chunk.try_into_mut() {
+                Ok(owned) => {
+                    self.buf = owned;
+                    self.pos = 0;
+                }
+                Err(shared) => self.buf.extend_from_slice(&shared),
+            }
+        } else {
+            self.buf.extend_from_slice(&chunk);
+        }
+    }
+
     /// The next complete event, if one is buffered.
     pub fn next_event(&mut self) -> Option<SseEvent> {
         loop {
@@ -210,8 +226,12 @@ mod tests {
             let mut d = SseDecoder::new();
             let mut got = Vec::new();
             let mut last = 0;
-            for c in cuts.into_iter().chain([input.len()]) {
-                d.push(&input[last..c]);
+            for (i, c) in cuts.into_iter().chain([input.len()]).enumerate() {
+                if i % 2 == 0 {
+                    d.push(&input[last..c]);
+                } else {
+                    d.push_bytes(Bytes::copy_from_slice(&input[last..c]));
+                }
                 last = c;
                 while let Some(e) = d.next_event() { got.push(e); }
             }

@@ -222,8 +222,7 @@ fn outbound_messages(messages: &[Message], mistral: bool) -> Cow<'_, [Message]> 
 
 /// Parses a chat completion body.
 pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<ChatResponse> {
-    let mut resp: ChatResponse =
-        serde_json::from_slice(body).map_err(|e| Error::decode(&cfg.id, e))?;
+    let mut resp: ChatResponse = crate::provider::decode_json(&cfg.id, body)?;
     if resp.choices.is_empty() && resp.extra.contains_key("error") {
         return Err(super::error::from_value(
             cfg,

@@ -46,8 +46,7 @@ pub(super) fn body(_q: &Quirks, model: &str, req: &CompletionRequest) -> Result<
 }
 
 pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<CompletionResponse> {
-    let mut resp: CompletionResponse =
-        serde_json::from_slice(body).map_err(|e| Error::decode(&cfg.id, e))?;
+    let mut resp: CompletionResponse = crate::provider::decode_json(&cfg.id, body)?;
     resp.provider.clone_from(&cfg.id);
     Ok(resp)
 }

@@ -67,7 +67,7 @@ enum Vector {
 }
 
 pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<EmbeddingResponse> {
-    let wire: Wire = serde_json::from_slice(body).map_err(|e| Error::decode(&cfg.id, e))?;
+    let wire: Wire = crate::provider::decode_json(&cfg.id, body)?;
     let mut data = Vec::with_capacity(wire.data.len());
     for item in wire.data {
         let embedding = match item.embedding {

@@ -90,7 +90,7 @@ struct InputDetails {
 }
 
 pub(super) fn parse(cfg: &ProviderConfig, body: &[u8]) -> Result<ImageResponse> {
-    let wire: Wire = serde_json::from_slice(body).map_err(|e| Error::decode(&cfg.id, e))?;
+    let wire: Wire = crate::provider::decode_json(&cfg.id, body)?;
     let usage = wire.usage.map(|u| {
         let image_in = u.input_tokens_details.map_or(0, |d| d.image_tokens);
         Usage {

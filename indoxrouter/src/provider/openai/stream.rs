@@ -35,8 +35,7 @@ impl StreamParser for OpenAiStream {
                 message: err.to_string(),
             });
         }
-        let mut chunk: ChatChunk =
-            serde_json::from_slice(data).map_err(|e| Error::decode(&self.cfg.id, e))?;
+        let mut chunk: ChatChunk = crate::provider::decode_json(&self.cfg.id, data)?;
         chunk.provider.clone_from(&self.cfg.id);
         if chunk.usage.is_none() && !chunk.extra.is_empty() {
             // Groq reports streamed usage under `x_groq.usage`.
