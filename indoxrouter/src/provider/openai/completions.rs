@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{Quirks, to_json};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::provider::ProviderConfig;
 use crate::types::{CompletionRequest, CompletionResponse, Prompt, Stop};
 
