@@ -8,6 +8,9 @@
 //! With `INDOXROUTER_LIVE=1` it uses your real keys from the environment
 //! (`OPENAI_API_KEY`, …) and the model in `INDOXROUTER_MODEL`
 //! (default `openai/gpt-4o-mini`).
+//!
+//! Against the simulator the request uses 23 prompt and 18 completion tokens,
+//! which on gpt-4o-mini ($0.15 and $0.60 per 1M) costs exactly $0.00001425.
 
 use futures_util::StreamExt;
 use indoxrouter::Client;
@@ -34,11 +37,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let request = ChatRequest::new(
         model.as_str(),
-        vec![
-            Message::system("You are a concise assistant."),
-            Message::user("Say hello to IndoxRouter in one sentence."),
-        ],
-    );
+        vec![Message::user(
+            "Say hello to IndoxRouter in one short friendly sentence that mentions routing, prices and exact costs.",
+        )],
+    )
+    .max_tokens(18);
 
     let resp = client.chat(request.clone()).await?;
     println!("reply: {}", resp.text().unwrap_or_default());

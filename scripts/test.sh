@@ -15,4 +15,6 @@ echo "== Example runs against the simulator"
 out=$(cargo run --quiet --locked -p indoxrouter --example chat)
 echo "$out"
 grep -q '^reply: ' <<<"$out"
-grep -q '^cost:  \$' <<<"$out"
+# 23 prompt + 18 completion tokens on gpt-4o-mini, exactly.
+grep -qx 'usage: 23 prompt + 18 completion = 41 tokens' <<<"$out"
+grep -qx 'cost:  \$0.00001425' <<<"$out"

@@ -84,7 +84,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Total time allowed for a non-streaming call, and for a stream to start.
+    /// Time allowed for one attempt of a non-streaming call (connect, send and
+    /// read the whole body), and for a stream to start. Each retry gets the
+    /// full timeout again, as in the official OpenAI SDKs. Default 600 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
