@@ -113,6 +113,17 @@ async fn status_faults_map_to_kinds() {
     );
     let err = client.chat(hi("openai/gpt-4o-mini")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InsufficientQuota);
+    // A 404 that is not about the model stays `not_found`.
+    sim.push_fault(
+        "openai",
+        Fault::Status {
+            status: 404,
+            retry_after: None,
+            body: Some(r#"{"error":{"message":"No such route","type":"invalid_request_error","param":null,"code":null}}"#.into()),
+        },
+    );
+    let err = client.chat(hi("openai/gpt-4o-mini")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
 }
 
 #[tokio::test]

@@ -18,10 +18,44 @@ struct Override {
     base_url: Option<String>,
 }
 
+/// Where environment-style settings (`OPENAI_API_KEY`, …) come from.
+enum EnvSource {
+    Process,
+    Nothing,
+    Vars(HashMap<String, String>),
+}
+
+impl std::fmt::Debug for EnvSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnvSource::Process => f.write_str("Process"),
+            EnvSource::Nothing => f.write_str("Nothing"),
+            // Names only: the values are keys.
+            EnvSource::Vars(vars) => {
+                let mut names: Vec<&str> = vars.keys().map(String::as_str).collect();
+                names.sort_unstable();
+                f.debug_tuple("Vars").field(&names).finish()
+            }
+        }
+    }
+}
+
+impl EnvSource {
+    fn get(&self, name: &str) -> Option<String> {
+        let raw = match self {
+            EnvSource::Process => std::env::var(name).ok(),
+            EnvSource::Nothing => None,
+            EnvSource::Vars(vars) => vars.get(name).cloned(),
+        };
+        // A stray newline from `$(cat key.txt)` would make every request fail.
+        raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+}
+
 /// Configures a [`Client`].
 #[derive(Debug)]
 pub struct ClientBuilder {
-    from_env: bool,
+    env: EnvSource,
     overrides: HashMap<String, Override>,
     compatible: Vec<(String, String, Option<ApiKey>)>,
     timeout: Duration,
@@ -35,7 +69,7 @@ pub struct ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
-            from_env: true,
+            env: EnvSource::Process,
             overrides: HashMap::new(),
             compatible: Vec::new(),
             timeout: Duration::from_secs(600),
@@ -51,7 +85,24 @@ impl Default for ClientBuilder {
 impl ClientBuilder {
     /// Ignores the environment: only explicit settings count.
     pub fn no_env(mut self) -> Self {
-        self.from_env = false;
+        self.env = EnvSource::Nothing;
+        self
+    }
+
+    /// Reads the environment-style settings (`OPENAI_API_KEY`,
+    /// `INDOXROUTER_PROVIDERS`, …) from these variables instead of the process
+    /// environment — for settings kept elsewhere, and for tests.
+    pub fn env_vars<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = EnvSource::Vars(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
         self
     }
 
@@ -125,16 +176,7 @@ impl ClientBuilder {
 
     /// Builds the client. Fails only on invalid configuration.
     pub fn build(self) -> Result<Client> {
-        let env = |name: &str| -> Option<String> {
-            if !self.from_env {
-                return None;
-            }
-            // A stray newline from `$(cat key.txt)` would make every request fail.
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let env = |name: &str| self.env.get(name);
 
         let mut providers: HashMap<String, Provider> = HashMap::new();
         for known in KNOWN {
