@@ -206,3 +206,46 @@ impl Adapter for OpenAiAdapter {
         error::parse(cfg, status, headers, body)
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::provider::{AdapterKind, ApiKey};
+    use crate::transport::sse::SseEvent;
+
+    fn cfg() -> ProviderConfig {
+        ProviderConfig {
+            id: "openai".into(),
+            kind: AdapterKind::OpenAi,
+            base_url: "http://127.0.0.1:1/v1".into(),
+            api_key: Some(ApiKey::new("sk-prop-SECRET")),
+        }
+    }
+
+    /// Bytes that look like JSON often enough to reach deep into the parsers.
+    fn jsonish() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..200),
+            "[{}\\[\\]\":,a-z0-9 \\\\]{0,200}".prop_map(String::into_bytes),
+            Just(br#"{"choices":[{"message":{"role":"assistant"}}],"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":18446744073709551615}}"#.to_vec()),
+        ]
+    }
+
+    proptest! {
+        /// No input makes a parser panic, and no error repeats the key.
+        #[test]
+        fn parsers_never_panic(body in jsonish(), status in 100u16..600) {
+            let c = cfg();
+            let _ = OPENAI.parse_chat(&c, &body);
+            let _ = OPENAI.parse_completion(&c, &body);
+            let _ = OPENAI.parse_embeddings(&c, &body);
+            let _ = OPENAI.parse_images(&c, &body);
+            let e = OPENAI.parse_error(&c, status, &http::HeaderMap::new(), &body);
+            prop_assert!(!e.to_string().contains("SECRET"));
+            let mut parser = OPENAI.stream_parser(&c);
+            let _ = parser.event(&SseEvent { event: None, data: bytes::Bytes::from(body) });
+        }
+    }
+}
