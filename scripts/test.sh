@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite. Needs only a Rust toolchain; no network, no API keys
+# The whole test suite. Needs a Rust toolchain and python3; no API keys, and no
+# network beyond PyPI for the pinned conformance SDKs
 # (the provider simulator stands in for every provider).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,3 +19,6 @@ grep -q '^reply: ' <<<"$out"
 # 23 prompt + 18 completion tokens on gpt-4o-mini, exactly.
 grep -qx 'usage: 23 prompt + 18 completion = 41 tokens' <<<"$out"
 grep -qx 'cost:  \$0.00001425' <<<"$out"
+
+echo "== Conformance: official OpenAI and Mistral Python SDKs against the simulator"
+./scripts/conformance.sh
