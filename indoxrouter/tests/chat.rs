@@ -305,3 +305,54 @@ async fn runtime_catalog_file_prices_a_compatible_model() {
         )
     );
 }
+
+#[tokio::test]
+async fn cached_and_reasoning_tokens_are_billed_at_their_prices() {
+    let sim = common::sim().await;
+    let client = common::client(&sim);
+
+    // 1,200 words: the simulator reports cache hits in 128-token steps above 1,024.
+    let long = vec!["word"; 1200].join(" ");
+    let resp = client
+        .chat(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user(long)]).max_tokens(5))
+        .await
+        .unwrap();
+    let u = resp.usage;
+    let cached = u.cached_tokens();
+    assert_eq!(u.prompt_tokens, 1207);
+    assert_eq!(cached, 1024);
+    // gpt-4o-mini: $0.15 input, $0.075 cached input, $0.60 output per 1M.
+    let expected = i128::from(u.prompt_tokens - cached) * 150_000
+        + i128::from(cached) * 75_000
+        + i128::from(u.completion_tokens) * 600_000;
+    let cost = resp.cost.unwrap();
+    assert_eq!(cost.total, Usd::from_pico(expected));
+    assert_eq!(
+        cost.cached_input,
+        Usd::from_pico(i128::from(cached) * 75_000)
+    );
+
+    // gpt-5 reasons: reasoning tokens sit inside completion_tokens, billed at the output price.
+    let resp = client
+        .chat(ChatRequest::new(
+            "openai/gpt-5",
+            vec![Message::user("think about it")],
+        ))
+        .await
+        .unwrap();
+    let u = resp.usage;
+    assert!(u.reasoning_tokens() > 0);
+    assert_eq!(u.reasoning_tokens() * 3, u.completion_tokens * 2);
+    // gpt-5: $1.25 input, $10 output per 1M.
+    let cost = resp.cost.unwrap();
+    assert_eq!(
+        cost.total,
+        Usd::from_pico(
+            i128::from(u.prompt_tokens) * 1_250_000 + i128::from(u.completion_tokens) * 10_000_000
+        )
+    );
+    assert_eq!(
+        cost.reasoning,
+        Usd::from_pico(i128::from(u.reasoning_tokens()) * 10_000_000)
+    );
+}
