@@ -3,12 +3,9 @@
 
 mod common;
 
-use indoxrouter::types::{ChatRequest, Message};
 use indoxrouter::{Client, ErrorKind};
 
-fn hi(model: &str) -> ChatRequest {
-    ChatRequest::new(model, vec![Message::user("hi")])
-}
+use common::hi;
 
 #[tokio::test]
 async fn sdk_variable_names_configure_openai_and_mistral() {

@@ -5,13 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use indoxrouter::types::{ChatRequest, EmbeddingRequest, ImageRequest, Message};
+use indoxrouter::types::{ChatRequest, EmbeddingRequest, ImageRequest};
 use indoxrouter::{Client, ErrorKind};
 use indoxrouter_simulator::Fault;
 
-fn hi(model: &str) -> ChatRequest {
-    ChatRequest::new(model, vec![Message::user("hi")])
-}
+use common::hi;
 
 #[tokio::test]
 async fn wrong_key_is_authentication_and_never_leaks() {

@@ -6,12 +6,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use indoxrouter::ErrorKind;
-use indoxrouter::types::{ChatRequest, Message};
 use indoxrouter_simulator::Fault;
 
-fn hi(model: &str) -> ChatRequest {
-    ChatRequest::new(model, vec![Message::user("hi")])
-}
+use common::hi;
 
 #[tokio::test]
 async fn retries_after_injected_429s_and_honours_retry_after() {

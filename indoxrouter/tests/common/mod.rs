@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use indoxrouter::types::{ChatRequest, Message};
 use indoxrouter::{Client, ClientBuilder, RetryPolicy};
 use indoxrouter_simulator::{SimConfig, Simulator};
 
@@ -40,4 +41,9 @@ pub fn builder(sim: &Simulator) -> ClientBuilder {
 
 pub fn client(sim: &Simulator) -> Client {
     builder(sim).build().expect("client builds")
+}
+
+/// A one-line chat request.
+pub fn hi(model: &str) -> ChatRequest {
+    ChatRequest::new(model, vec![Message::user("hi")])
 }
