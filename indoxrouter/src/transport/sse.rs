@@ -153,12 +153,6 @@ impl SseDecoder {
             _ => {}
         }
     }
-
-    /// True when bytes of an unfinished event are buffered (used to tell a
-    /// clean end of stream from a cut one).
-    pub fn has_partial(&self) -> bool {
-        !self.buf.is_empty()
-    }
 }
 #[cfg(test)]
 mod tests {
@@ -188,7 +182,8 @@ mod tests {
         let mut d = SseDecoder::new();
         d.push(b"data: partial");
         assert!(d.next_event().is_none());
-        assert!(d.has_partial());
+        d.push(b"\n\n");
+        assert_eq!(&d.next_event().unwrap().data[..], b"partial");
     }
 
     #[test]
