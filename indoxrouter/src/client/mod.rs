@@ -20,7 +20,7 @@ const COMPLETION_CONCURRENCY: usize = 8;
 use crate::catalog::{Catalog, Lookup, Mode, ModelInfo};
 use crate::cost::CostBreakdown;
 use crate::error::{Error, Result};
-use crate::provider::{Adapter, CompletionRoute, ProviderConfig};
+use crate::provider::{Adapter, CompletionRoute, ModelLimits, ProviderConfig};
 use crate::transport::Transport;
 use crate::types::{
     ChatRequest, ChatResponse, CompletionChoice, CompletionRequest, CompletionResponse,
@@ -78,6 +78,12 @@ struct Target<'a> {
 impl Target<'_> {
     fn cfg(&self) -> &ProviderConfig {
         &self.provider.config
+    }
+
+    fn limits(&self) -> ModelLimits {
+        ModelLimits {
+            max_output_tokens: self.info.and_then(|i| i.max_output_tokens),
+        }
     }
 
     /// The cost of `usage`; `None` when the model is unpriced or the
@@ -233,9 +239,13 @@ impl Client {
             .call(
                 model,
                 |t| {
-                    t.provider
-                        .adapter
-                        .chat_request(t.cfg(), t.model, req, false)
+                    t.provider.adapter.chat_request_with_limits(
+                        t.cfg(),
+                        t.model,
+                        t.limits(),
+                        req,
+                        false,
+                    )
                 },
                 |t, body| t.provider.adapter.parse_chat(t.cfg(), body),
             )
@@ -246,10 +256,10 @@ impl Client {
 
     async fn chat_stream_once(&self, model: &str, req: &ChatRequest) -> Result<ChatStream> {
         let t = self.target(model)?;
-        let http = t
-            .provider
-            .adapter
-            .chat_request(t.cfg(), t.model, req, true)?;
+        let http =
+            t.provider
+                .adapter
+                .chat_request_with_limits(t.cfg(), t.model, t.limits(), req, true)?;
         let resp = self
             .inner
             .transport
@@ -308,22 +318,28 @@ impl Client {
                 param: Some("prompt".into()),
             });
         }
-        let calls = prompts.iter().map(|p| {
-            let chat = ChatRequest {
-                model: model.to_owned(),
-                messages: vec![Message::user(*p)],
-                temperature: req.temperature,
-                top_p: req.top_p,
-                max_tokens: req.max_tokens,
-                stop: req.stop.clone(),
-                seed: req.seed,
-                n: req.n,
-                user: req.user.clone(),
-                extra: req.extra.clone(),
-                ..Default::default()
-            };
-            async move { self.chat_once(model, &chat).await }
-        });
+        // Collected first: a lazy `Map` adaptor held across the await below
+        // would make this future `Send` only for one specific lifetime, which
+        // servers spawning it (indoxrouter-server) cannot use.
+        let calls: Vec<_> = prompts
+            .iter()
+            .map(|p| {
+                let chat = ChatRequest {
+                    model: model.to_owned(),
+                    messages: vec![Message::user(*p)],
+                    temperature: req.temperature,
+                    top_p: req.top_p,
+                    max_tokens: req.max_tokens,
+                    stop: req.stop.clone(),
+                    seed: req.seed,
+                    n: req.n,
+                    user: req.user.clone(),
+                    extra: req.extra.clone(),
+                    ..Default::default()
+                };
+                async move { self.chat_once(model, &chat).await }
+            })
+            .collect();
         // A few prompts at a time: a batch of thousands must not open
         // thousands of connections at once. `buffered` keeps prompt order.
         let answers: Vec<ChatResponse> = futures_util::stream::iter(calls)

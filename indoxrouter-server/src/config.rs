@@ -1,0 +1,282 @@
+//! Server settings from the environment (after `.env` is loaded by the binary).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Development or production: production refuses unsafe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Generates and persists a JWT secret when none is set.
+    Development,
+    /// Requires `INDOXROUTER_JWT_SECRET` of at least [`MIN_SECRET_BYTES`].
+    Production,
+}
+
+/// Shortest JWT secret production accepts (256 bits, HS256's key size).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A secret string whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The value, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `INDOXROUTER_ENV`: `development` (default) or `production`.
+    pub environment: Environment,
+    /// `INDOXROUTER_HOST`, default 127.0.0.1.
+    pub host: IpAddr,
+    /// `INDOXROUTER_PORT`, default 8000.
+    pub port: u16,
+    /// `INDOXROUTER_DATA_DIR`, default `./data`.
+    pub data_dir: PathBuf,
+    /// `INDOXROUTER_JWT_SECRET`.
+    pub jwt_secret: Option<Secret>,
+    /// `INDOXROUTER_JWT_TTL_MINUTES`, default 60.
+    pub jwt_ttl: Duration,
+    /// `INDOXROUTER_ADMIN_USERNAME`, default `admin`.
+    pub admin_username: String,
+    /// `INDOXROUTER_ADMIN_PASSWORD`; a random one is generated and printed once if unset.
+    pub admin_password: Option<Secret>,
+    /// `INDOXROUTER_ADMIN_CREDITS`: the bootstrap admin's opening credit in USD, default 0.
+    pub admin_credits: indoxrouter::Usd,
+    /// `INDOXROUTER_ALLOW_UNPRICED`: serve models the catalog has no price for, at zero cost.
+    pub allow_unpriced: bool,
+    /// `INDOXROUTER_MAX_BODY_BYTES`, default 16 MiB (vision prompts carry base64 images).
+    pub max_body_bytes: u64,
+    /// `INDOXROUTER_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+}
+
+/// A setting that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    /// The variable at fault.
+    pub var: &'static str,
+    /// What is wrong (never the value of a secret).
+    pub message: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `var` (tests pass a map).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |k: &str| {
+            var(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let environment = match get("INDOXROUTER_ENV").as_deref() {
+            None | Some("development" | "dev") => Environment::Development,
+            Some("production" | "prod") => Environment::Production,
+            Some(_) => {
+                return Err(ConfigError {
+                    var: "INDOXROUTER_ENV",
+                    message: "expected `development` or `production`".into(),
+                });
+            }
+        };
+        let parse = |k: &'static str, what: &str| -> Result<Option<u64>, ConfigError> {
+            get(k)
+                .map(|v| {
+                    v.parse::<u64>().map_err(|_| ConfigError {
+                        var: k,
+                        message: format!("expected {what}"),
+                    })
+                })
+                .transpose()
+        };
+        let host = match get("INDOXROUTER_HOST") {
+            None => IpAddr::from([127, 0, 0, 1]),
+            Some(h) if h == "localhost" => IpAddr::from([127, 0, 0, 1]),
+            Some(h) => h.parse().map_err(|_| ConfigError {
+                var: "INDOXROUTER_HOST",
+                message: "expected an IP address such as 127.0.0.1 or 0.0.0.0".into(),
+            })?,
+        };
+        let port = match parse("INDOXROUTER_PORT", "a port number")? {
+            None => 8000,
+            Some(p) => u16::try_from(p).map_err(|_| ConfigError {
+                var: "INDOXROUTER_PORT",
+                message: "expected a port number".into(),
+            })?,
+        };
+        let jwt_secret = get("INDOXROUTER_JWT_SECRET").map(Secret);
+        if environment == Environment::Production {
+            match &jwt_secret {
+                None => {
+                    return Err(ConfigError {
+                        var: "INDOXROUTER_JWT_SECRET",
+                        message: "production requires a JWT secret".into(),
+                    });
+                }
+                Some(s) if s.0.len() < MIN_SECRET_BYTES => {
+                    return Err(ConfigError {
+                        var: "INDOXROUTER_JWT_SECRET",
+                        message: format!(
+                            "production requires a secret of at least {MIN_SECRET_BYTES} bytes"
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        let admin_credits = match get("INDOXROUTER_ADMIN_CREDITS") {
+            None => indoxrouter::Usd::ZERO,
+            Some(v) => indoxrouter::Usd::parse(&v).map_err(|_| ConfigError {
+                var: "INDOXROUTER_ADMIN_CREDITS",
+                message: "expected a USD amount such as 10 or 2.50".into(),
+            })?,
+        };
+        let flag = |k: &'static str| -> Result<bool, ConfigError> {
+            match get(k).as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("0" | "false" | "no" | "off") => Ok(false),
+                Some("1" | "true" | "yes" | "on") => Ok(true),
+                Some(_) => Err(ConfigError {
+                    var: k,
+                    message: "expected true or false".into(),
+                }),
+            }
+        };
+        Ok(Config {
+            environment,
+            host,
+            port,
+            data_dir: get("INDOXROUTER_DATA_DIR")
+                .map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            jwt_secret,
+            jwt_ttl: Duration::from_secs(
+                parse("INDOXROUTER_JWT_TTL_MINUTES", "minutes")?
+                    .unwrap_or(60)
+                    .clamp(1, 60 * 24 * 30)
+                    * 60,
+            ),
+            admin_username: get("INDOXROUTER_ADMIN_USERNAME").unwrap_or_else(|| "admin".into()),
+            admin_password: get("INDOXROUTER_ADMIN_PASSWORD").map(Secret),
+            admin_credits,
+            allow_unpriced: flag("INDOXROUTER_ALLOW_UNPRICED")?,
+            max_body_bytes: parse("INDOXROUTER_MAX_BODY_BYTES", "a byte count")?
+                .unwrap_or(16 * 1024 * 1024),
+            log_json: get("INDOXROUTER_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+        })
+    }
+
+    /// A development configuration for tests: data under `data_dir`, a
+    /// fixed admin password, everything else default.
+    pub fn for_tests(data_dir: impl Into<PathBuf>, admin_password: &str) -> Config {
+        Config {
+            environment: Environment::Development,
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            data_dir: data_dir.into(),
+            jwt_secret: Some(Secret::new("test-secret-that-is-long-enough-for-hs256")),
+            jwt_ttl: Duration::from_secs(3600),
+            admin_username: "admin".into(),
+            admin_password: Some(Secret::new(admin_password)),
+            admin_credits: indoxrouter::Usd::ZERO,
+            allow_unpriced: false,
+            max_body_bytes: 16 * 1024 * 1024,
+            log_json: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_vars(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.port, 8000);
+        assert_eq!(c.host.to_string(), "127.0.0.1");
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.admin_username, "admin");
+        assert!(c.admin_password.is_none());
+        assert_eq!(c.environment, Environment::Development);
+    }
+
+    #[test]
+    fn production_requires_a_long_secret() {
+        let e = from(&[("INDOXROUTER_ENV", "production")]).unwrap_err();
+        assert_eq!(e.var, "INDOXROUTER_JWT_SECRET");
+        let e = from(&[
+            ("INDOXROUTER_ENV", "production"),
+            ("INDOXROUTER_JWT_SECRET", "short"),
+        ])
+        .unwrap_err();
+        assert!(!e.to_string().contains("short"), "{e}");
+        let long = "x".repeat(MIN_SECRET_BYTES);
+        assert!(
+            from(&[
+                ("INDOXROUTER_ENV", "production"),
+                ("INDOXROUTER_JWT_SECRET", &long)
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(
+            from(&[("INDOXROUTER_PORT", "99999")]).unwrap_err().var,
+            "INDOXROUTER_PORT"
+        );
+        assert_eq!(
+            from(&[("INDOXROUTER_HOST", "nope")]).unwrap_err().var,
+            "INDOXROUTER_HOST"
+        );
+        assert_eq!(
+            from(&[("INDOXROUTER_ALLOW_UNPRICED", "maybe")])
+                .unwrap_err()
+                .var,
+            "INDOXROUTER_ALLOW_UNPRICED"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = from(&[
+            ("INDOXROUTER_JWT_SECRET", "supersecretvalue"),
+            ("INDOXROUTER_ADMIN_PASSWORD", "hunter22"),
+        ])
+        .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("supersecretvalue") && !dbg.contains("hunter22"),
+            "{dbg}"
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! The `indoxrouter-server` binary: configuration from the environment and
+//! `.env`, logs, signals.
+
+use std::process::ExitCode;
+
+use indoxrouter_server::config::Environment;
+use indoxrouter_server::{AppState, Config, serve};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // `.env` in the working directory, as in the seed (`cp development.env .env`).
+    // Variables already set in the environment win.
+    let dotenv = dotenvy::dotenv();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("indoxrouter-server: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logs(config.log_json);
+    if let Ok(path) = dotenv {
+        tracing::info!(path = %path.display(), "loaded environment file");
+    }
+
+    let client = match indoxrouter::Client::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "configuring providers");
+            return ExitCode::from(2);
+        }
+    };
+    if client.providers().is_empty() {
+        tracing::warn!(
+            "no provider is configured: set OPENAI_API_KEY (or another provider's key) to serve models"
+        );
+    } else {
+        tracing::info!(providers = ?client.providers(), "providers configured");
+    }
+    let (state, boot) = match AppState::open(&config, client).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "starting");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(password) = &boot.generated_admin_password {
+        // Printed once, to the terminal only (not the log stream), so it is
+        // never kept in log storage; the hash is all the server keeps.
+        println!(
+            "\n  Created admin account `{}` with password: {password}\n  It is shown only now. Log in at POST /api/v1/auth/login.\n",
+            config.admin_username
+        );
+    }
+    if config.environment == Environment::Development && config.jwt_secret.is_none() {
+        tracing::info!("development mode: using the JWT secret kept in the data directory");
+    }
+
+    let listener = match tokio::net::TcpListener::bind((config.host, config.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, host = %config.host, port = config.port, "binding");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(address = %format!("http://{}:{}", config.host, config.port), "indoxrouter-server listening");
+    serve::serve(state, listener, shutdown_signal()).await;
+    ExitCode::SUCCESS
+}
+
+fn init_logs(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("INDOXROUTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("signal received");
+}

@@ -1,0 +1,84 @@
+//! Who is calling: a bearer JWT or an API key, resolved to a user.
+
+use crate::auth::api_key;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{Role, UserId};
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The user.
+    pub user_id: UserId,
+    /// Their login name.
+    pub username: String,
+    /// Their role, as stored now (not as when a token was issued).
+    pub role: Role,
+    /// The API key used, if the caller used one.
+    pub key_id: Option<String>,
+}
+
+impl Principal {
+    /// `Ok` for admins, 403 otherwise.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("this route is for administrators"))
+        }
+    }
+}
+
+/// Resolves an `Authorization` header value. All failures are 401 with a
+/// message that never echoes the credential.
+pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal, ApiError> {
+    let Some(header) = header else {
+        return Err(ApiError::unauthorized(
+            "missing credentials: send `Authorization: Bearer <API key or access token>`",
+        ));
+    };
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+        })?;
+
+    if api_key::looks_like_key(token) {
+        let now = crate::time::unix_secs();
+        let record = state
+            .accounts
+            .key_by_hash(&api_key::hash(token))
+            .filter(|k| k.is_active(now))
+            .ok_or_else(|| ApiError::unauthorized("invalid, revoked or expired API key"))?;
+        let user = state
+            .accounts
+            .user_by_id(record.user_id)
+            .ok_or_else(|| ApiError::unauthorized("invalid, revoked or expired API key"))?;
+        return Ok(Principal {
+            user_id: user.id,
+            username: user.username,
+            role: user.role,
+            key_id: Some(record.id),
+        });
+    }
+
+    let claims = state
+        .jwt
+        .verify(token)
+        .map_err(|_| ApiError::unauthorized("invalid or expired access token"))?;
+    let user = claims
+        .sub
+        .parse::<UserId>()
+        .ok()
+        .and_then(|id| state.accounts.user_by_id(id))
+        .ok_or_else(|| ApiError::unauthorized("invalid or expired access token"))?;
+    Ok(Principal {
+        user_id: user.id,
+        username: user.username,
+        role: user.role,
+        key_id: None,
+    })
+}

@@ -1,0 +1,238 @@
+//! The caller's own account: profile and balance, API keys, usage.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{Req, body, ctx, finish, json_value, parse_json};
+use crate::auth::api_key;
+use crate::error::{ApiError, Surface};
+use crate::state::AppState;
+use crate::store::{ApiKeyRecord, UsageRow};
+use crate::time::unix_secs;
+
+/// Largest page of usage rows.
+const MAX_PAGE: usize = 1000;
+
+#[derive(Serialize)]
+struct Me<'a> {
+    id: u64,
+    username: &'a str,
+    role: &'static str,
+    created_at: u64,
+    /// USD, exact decimal string.
+    balance: String,
+    /// Balance minus credit held by requests in flight.
+    available: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    #[serde(default)]
+    name: Option<String>,
+    /// Lifetime in days; none means no expiry.
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+/// A key as listed: never the key itself.
+#[derive(Serialize)]
+pub(crate) struct KeyView<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    prefix: &'a str,
+    created_at: u64,
+    expires_at: Option<u64>,
+    revoked_at: Option<u64>,
+    active: bool,
+}
+
+impl<'a> KeyView<'a> {
+    fn of(k: &'a ApiKeyRecord, now: u64) -> Self {
+        KeyView {
+            id: &k.id,
+            name: k.name.as_deref(),
+            prefix: &k.prefix,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+            active: k.is_active(now),
+        }
+    }
+}
+
+/// A usage row on the wire: money as decimal strings.
+#[derive(Serialize)]
+pub(crate) struct UsageView<'a> {
+    #[serde(flatten)]
+    row: &'a UsageRow,
+    created_at: String,
+}
+
+impl<'a> UsageView<'a> {
+    pub(crate) fn of(row: &'a UsageRow) -> Self {
+        UsageView {
+            row,
+            created_at: crate::time::rfc3339_millis(row.created_at_ms),
+        }
+    }
+}
+
+pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let me = warp::path!("users" / "me")
+        .and(warp::get())
+        .and(ctx(state.clone()))
+        .map(|req: Req| {
+            let r = req.principal().and_then(|p| {
+                let user = req
+                    .state
+                    .accounts
+                    .user_by_id(p.user_id)
+                    .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+                Ok(json_value(
+                    StatusCode::OK,
+                    &Me {
+                        id: user.id,
+                        username: &user.username,
+                        role: user.role.as_str(),
+                        created_at: user.created_at,
+                        balance: req.state.ledger.balance(user.id).to_string(),
+                        available: req.state.ledger.available(user.id).to_string(),
+                    },
+                ))
+            });
+            finish(r, Surface::Seed, &req)
+        });
+
+    let create_key = warp::path!("keys")
+        .and(warp::post())
+        .and(ctx(state.clone()))
+        .and(body(state.max_body_bytes))
+        .then(|req: Req, body: Bytes| async move {
+            let r = async {
+                let p = req.principal()?;
+                let spec: NewKey = if body.iter().all(u8::is_ascii_whitespace) {
+                    NewKey::default()
+                } else {
+                    parse_json(&body)?
+                };
+                if spec.name.as_ref().is_some_and(|n| n.len() > 100) {
+                    return Err(
+                        ApiError::unprocessable("`name` is limited to 100 characters")
+                            .param("name"),
+                    );
+                }
+                let now = unix_secs();
+                let generated = api_key::generate();
+                let record = ApiKeyRecord {
+                    id: format!("key_{}", &super::new_request_id()[4..]),
+                    user_id: p.user_id,
+                    name: spec.name,
+                    prefix: generated.prefix.clone(),
+                    hash: generated.hash,
+                    created_at: now,
+                    expires_at: spec
+                        .expires_in_days
+                        .map(|d| now.saturating_add(u64::from(d).saturating_mul(86_400))),
+                    revoked_at: None,
+                };
+                req.state.accounts.create_key(record.clone()).await?;
+                let mut view = serde_json::to_value(KeyView::of(&record, now))
+                    .map_err(|_| ApiError::internal())?;
+                // The only time the key itself is ever returned.
+                view["key"] = serde_json::Value::String(generated.key);
+                Ok(json_value(StatusCode::CREATED, &view))
+            }
+            .await;
+            finish(r, Surface::Seed, &req)
+        });
+
+    let list_keys = warp::path!("keys")
+        .and(warp::get())
+        .and(ctx(state.clone()))
+        .map(|req: Req| {
+            let r = req.principal().map(|p| {
+                let now = unix_secs();
+                let keys = req.state.accounts.list_keys(p.user_id);
+                let views: Vec<KeyView<'_>> = keys.iter().map(|k| KeyView::of(k, now)).collect();
+                json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
+            });
+            finish(r, Surface::Seed, &req)
+        });
+
+    let revoke = warp::path!("keys" / String)
+        .and(warp::delete())
+        .and(ctx(state.clone()))
+        .then(|id: String, req: Req| async move {
+            let r = async {
+                let p = req.principal()?;
+                let k = req
+                    .state
+                    .accounts
+                    .revoke_key(p.user_id, &id, unix_secs())
+                    .await?;
+                Ok(json_value(StatusCode::OK, &KeyView::of(&k, unix_secs())))
+            }
+            .await;
+            finish(r, Surface::Seed, &req)
+        });
+
+    let usage = warp::path!("users" / "me" / "usage")
+        .and(warp::get())
+        .and(ctx(state.clone()))
+        .and(warp::query::<HashMap<String, String>>())
+        .then(|req: Req, q: HashMap<String, String>| async move {
+            let r = async {
+                let p = req.principal()?;
+                usage_page(&req, p.user_id, &q).await
+            }
+            .await;
+            finish(r, Surface::Seed, &req)
+        });
+
+    me.or(create_key)
+        .unify()
+        .or(list_keys)
+        .unify()
+        .or(revoke)
+        .unify()
+        .or(usage)
+        .unify()
+        .boxed()
+}
+
+/// One page of `user`'s usage, newest first: `?limit=&cursor=`.
+pub(super) async fn usage_page(
+    req: &Req,
+    user: u64,
+    q: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    let limit = match q.get("limit") {
+        None => 100,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("`limit` must be between 1 and {MAX_PAGE}"))
+                    .param("limit")
+            })?,
+    };
+    let page = req
+        .state
+        .ledger
+        .usage(user, limit, q.get("cursor").map(String::as_str))
+        .await?;
+    let rows: Vec<UsageView<'_>> = page.rows.iter().map(UsageView::of).collect();
+    Ok(json_value(
+        StatusCode::OK,
+        &serde_json::json!({ "data": rows, "next_cursor": page.next_cursor }),
+    ))
+}

@@ -1,0 +1,210 @@
+//! Administrator routes: users and credits.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+use indoxrouter::Usd;
+use serde::{Deserialize, Serialize};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{Req, body, ctx, finish, json_value, parse_json};
+use crate::auth::password::hash_password;
+use crate::error::{ApiError, Surface};
+use crate::state::AppState;
+use crate::store::{CreditEntry, NewUser, Role, User};
+use crate::time::unix_millis;
+
+/// Shortest password accepted for new accounts.
+const MIN_PASSWORD_CHARS: usize = 8;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    username: String,
+    password: String,
+    #[serde(default)]
+    role: Option<Role>,
+    /// Opening credit, a USD decimal string (a bare JSON number is refused:
+    /// it would pass through a float).
+    #[serde(default)]
+    credits: Option<Usd>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddCredits {
+    /// Signed USD decimal string.
+    amount: Usd,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct UserView<'a> {
+    id: u64,
+    username: &'a str,
+    role: &'static str,
+    created_at: u64,
+    balance: String,
+}
+
+fn view<'a>(state: &AppState, u: &'a User) -> UserView<'a> {
+    UserView {
+        id: u.id,
+        username: &u.username,
+        role: u.role.as_str(),
+        created_at: u.created_at,
+        balance: state.ledger.balance(u.id).to_string(),
+    }
+}
+
+fn valid_username(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'@'))
+}
+
+pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let create = warp::path!("admin" / "users")
+        .and(warp::post())
+        .and(ctx(state.clone()))
+        .and(body(state.max_body_bytes))
+        .then(|req: Req, body: Bytes| async move {
+            let r = async {
+                let admin = req.principal()?;
+                admin.require_admin()?;
+                let spec: CreateUser = parse_json(&body)?;
+                if !valid_username(&spec.username) {
+                    return Err(ApiError::unprocessable(
+                        "`username` must be 1–64 characters of letters, digits, - _ . @",
+                    )
+                    .param("username"));
+                }
+                if spec.password.chars().count() < MIN_PASSWORD_CHARS {
+                    return Err(ApiError::unprocessable(format!(
+                        "`password` must be at least {MIN_PASSWORD_CHARS} characters"
+                    ))
+                    .param("password"));
+                }
+                let credits = spec.credits.unwrap_or(Usd::ZERO);
+                if credits.is_negative() {
+                    return Err(
+                        ApiError::unprocessable("`credits` cannot be negative").param("credits")
+                    );
+                }
+                let hash = hash_password(spec.password).await.map_err(|e| {
+                    tracing::error!(error = %e, "hashing a password");
+                    ApiError::internal()
+                })?;
+                let user = req
+                    .state
+                    .accounts
+                    .create_user(NewUser {
+                        username: spec.username,
+                        password_hash: hash,
+                        role: spec.role.unwrap_or(Role::User),
+                        credits,
+                    })
+                    .await?;
+                Ok(json_value(StatusCode::CREATED, &view(&req.state, &user)))
+            }
+            .await;
+            finish(r, Surface::Seed, &req)
+        });
+
+    let list = warp::path!("admin" / "users")
+        .and(warp::get())
+        .and(ctx(state.clone()))
+        .map(|req: Req| {
+            let r = req.principal().and_then(|p| {
+                p.require_admin()?;
+                let users = req.state.accounts.list_users();
+                let views: Vec<UserView<'_>> = users.iter().map(|u| view(&req.state, u)).collect();
+                Ok(json_value(
+                    StatusCode::OK,
+                    &serde_json::json!({ "data": views }),
+                ))
+            });
+            finish(r, Surface::Seed, &req)
+        });
+
+    let credits = warp::path!("admin" / "users" / String / "credits")
+        .and(warp::post())
+        .and(ctx(state.clone()))
+        .and(body(state.max_body_bytes))
+        .then(|username: String, req: Req, body: Bytes| async move {
+            let r = async {
+                let admin = req.principal()?;
+                admin.require_admin()?;
+                let spec: AddCredits = parse_json(&body)?;
+                if spec.amount.is_zero() {
+                    return Err(
+                        ApiError::unprocessable("`amount` must not be zero").param("amount")
+                    );
+                }
+                if spec.reason.trim().is_empty() || spec.reason.len() > 500 {
+                    return Err(ApiError::unprocessable("`reason` must be 1–500 characters")
+                        .param("reason"));
+                }
+                let user = req
+                    .state
+                    .accounts
+                    .user_by_name(&username)
+                    .ok_or_else(|| ApiError::not_found(format!("no user `{username}`")))?;
+                let balance = req
+                    .state
+                    .ledger
+                    .credit(CreditEntry {
+                        user_id: user.id,
+                        amount: spec.amount,
+                        reason: spec.reason,
+                        by: Some(admin.user_id),
+                        created_at_ms: unix_millis(),
+                    })
+                    .await?;
+                Ok(json_value(
+                    StatusCode::OK,
+                    &serde_json::json!({
+                        "username": user.username,
+                        "amount": spec.amount.to_string(),
+                        "balance": balance.to_string(),
+                    }),
+                ))
+            }
+            .await;
+            finish(r, Surface::Seed, &req)
+        });
+
+    let usage = warp::path!("admin" / "users" / String / "usage")
+        .and(warp::get())
+        .and(ctx(state.clone()))
+        .and(warp::query::<HashMap<String, String>>())
+        .then(
+            |username: String, req: Req, q: HashMap<String, String>| async move {
+                let r = async {
+                    req.principal()?.require_admin()?;
+                    let user = req
+                        .state
+                        .accounts
+                        .user_by_name(&username)
+                        .ok_or_else(|| ApiError::not_found(format!("no user `{username}`")))?;
+                    super::account::usage_page(&req, user.id, &q).await
+                }
+                .await;
+                finish(r, Surface::Seed, &req)
+            },
+        );
+
+    create
+        .or(list)
+        .unify()
+        .or(credits)
+        .unify()
+        .or(usage)
+        .unify()
+        .boxed()
+}

@@ -1,0 +1,88 @@
+//! `POST /api/v1/auth/token` (form) and `POST /api/v1/auth/login` (JSON).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{Req, body, ctx, finish, json_value, parse_json};
+use crate::auth::password::verify_password;
+use crate::error::{ApiError, Surface};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// The token answer, as the seed (and OAuth2 password flow) shape it.
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+}
+
+pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let token = warp::path!("auth" / "token")
+        .and(warp::post())
+        .and(ctx(state.clone()))
+        .and(body(state.max_body_bytes))
+        .then(|req: Req, body: Bytes| async move {
+            let result = async {
+                let form: HashMap<String, String> =
+                    serde_urlencoded::from_bytes(&body).map_err(|_| {
+                        ApiError::unprocessable("expected a form with `username` and `password`")
+                    })?;
+                let (Some(u), Some(p)) = (form.get("username"), form.get("password")) else {
+                    return Err(ApiError::unprocessable(
+                        "expected a form with `username` and `password`",
+                    ));
+                };
+                login(&req, u.clone(), p.clone()).await
+            }
+            .await;
+            finish(result, Surface::Seed, &req)
+        });
+    let login_json = warp::path!("auth" / "login")
+        .and(warp::post())
+        .and(ctx(state.clone()))
+        .and(body(state.max_body_bytes))
+        .then(|req: Req, body: Bytes| async move {
+            let result = async {
+                let l: Login = parse_json(&body)?;
+                login(&req, l.username, l.password).await
+            }
+            .await;
+            finish(result, Surface::Seed, &req)
+        });
+    token.or(login_json).unify().boxed()
+}
+
+async fn login(req: &Req, username: String, password: String) -> Result<Response, ApiError> {
+    let user = req.state.accounts.user_by_name(&username);
+    // Verify even for unknown users so timing does not reveal which names exist.
+    let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let user = match user {
+        Some(u) if ok => u,
+        _ => return Err(ApiError::unauthorized("incorrect username or password")),
+    };
+    let issued = req.state.jwt.issue(&user).map_err(|e| {
+        tracing::error!(error = %e, "issuing a token");
+        ApiError::internal()
+    })?;
+    Ok(json_value(
+        StatusCode::OK,
+        &TokenResponse {
+            access_token: issued.access_token,
+            token_type: "bearer",
+            expires_in: issued.expires_in,
+        },
+    ))
+}

@@ -1,0 +1,234 @@
+//! HTTP routes: the seed's `/api/v1`, the OpenAI-compatible `/v1`, health.
+//!
+//! Handlers never reject after routing: they answer with a response, errors
+//! included, in the shape of the surface they belong to. Only routing-level
+//! failures (unknown path, wrong method, body too large) become warp
+//! rejections, which each surface's `recover` turns into its error shape.
+
+mod account;
+mod admin;
+mod auth;
+mod health;
+mod inference;
+mod models;
+mod openai;
+mod seed;
+mod stream;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use serde::de::DeserializeOwned;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use crate::error::{ApiError, Surface};
+use crate::principal::{Principal, authenticate};
+use crate::state::AppState;
+
+/// Per-request context every handler receives.
+#[derive(Clone)]
+pub struct Req {
+    /// Shared state.
+    pub state: Arc<AppState>,
+    /// The raw `Authorization` header.
+    pub authorization: Option<String>,
+    /// The caller's `x-request-id` if usable, else a generated one.
+    pub request_id: String,
+    /// When the request arrived.
+    pub started: std::time::Instant,
+}
+
+impl Req {
+    /// The authenticated caller.
+    pub fn principal(&self) -> Result<Principal, ApiError> {
+        authenticate(&self.state, self.authorization.as_deref())
+    }
+}
+
+/// Every route, with TCP-level concerns left to [`crate::serve`].
+pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+    let api = warp::path!("api" / "v1" / ..)
+        .and(
+            auth::routes(state.clone())
+                .or(account::routes(state.clone()))
+                .unify()
+                .or(admin::routes(state.clone()))
+                .unify()
+                .or(models::seed_routes(state.clone()))
+                .unify()
+                .or(seed::routes(state.clone()))
+                .unify()
+                .recover(|r| recover(r, Surface::Seed))
+                .unify(),
+        )
+        .boxed();
+    let v1 = warp::path!("v1" / ..)
+        .and(
+            openai::routes(state.clone())
+                .or(models::openai_routes(state.clone()))
+                .unify()
+                .recover(|r| recover(r, Surface::OpenAi))
+                .unify(),
+        )
+        .boxed();
+    health::routes(state)
+        .or(api)
+        .unify()
+        .or(v1)
+        .unify()
+        .recover(|r| recover(r, Surface::Seed))
+        .unify()
+        .boxed()
+}
+
+/// Builds the per-request context.
+pub fn ctx(state: Arc<AppState>) -> impl Filter<Extract = (Req,), Error = warp::Rejection> + Clone {
+    warp::any()
+        .map(move || state.clone())
+        .and(warp::header::optional::<String>("authorization"))
+        .and(warp::header::optional::<String>("x-request-id"))
+        .map(|state, authorization, incoming: Option<String>| Req {
+            state,
+            authorization,
+            request_id: incoming
+                .filter(|id| usable_request_id(id))
+                .unwrap_or_else(new_request_id),
+            started: std::time::Instant::now(),
+        })
+}
+
+/// A request body no larger than the configured limit.
+pub fn body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = warp::Rejection> + Clone {
+    warp::body::content_length_limit(limit).and(warp::body::bytes())
+}
+
+/// Accepts caller-supplied ids that are safe to log and echo.
+fn usable_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// `req_` and 24 random hex digits.
+pub fn new_request_id() -> String {
+    use rand::RngCore as _;
+    let mut b = [0u8; 12];
+    rand::rng().fill_bytes(&mut b);
+    let mut s = String::with_capacity(28);
+    s.push_str("req_");
+    for byte in b {
+        s.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+    }
+    s
+}
+
+/// Parses a JSON body: malformed JSON is 400, well-formed but wrong is 422.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; send JSON",
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("the request body is not valid UTF-8"))?;
+    serde_json::from_str(text).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("malformed JSON: {e}"),
+            ),
+            Category::Data => ApiError::unprocessable(format!("invalid request: {e}")),
+        }
+    })
+}
+
+/// A JSON response with `status`.
+pub fn json(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut resp = Response::new(Bytes::from(body).into());
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Serializes `value` as a 200 (or `status`) JSON response.
+pub fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => json(status, body),
+        Err(e) => {
+            tracing::error!(error = %e, "serializing a response");
+            let err = ApiError::internal();
+            json(err.status, err.body(Surface::Seed, None))
+        }
+    }
+}
+
+/// Turns a handler's result into the response, tagging it with the request id.
+pub fn finish(result: Result<Response, ApiError>, surface: Surface, req: &Req) -> Response {
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status.is_server_error() {
+                tracing::warn!(request_id = %req.request_id, code = e.code, status = e.status.as_u16(), "request failed");
+            }
+            let r = e.response(surface, Some(&req.request_id));
+            let (parts, body) = r.into_parts();
+            Response::from_parts(parts, body.into())
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&req.request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// Routing failures in the surface's error shape.
+async fn recover(r: warp::Rejection, surface: Surface) -> Result<Response, Infallible> {
+    let err = if r.is_not_found() {
+        ApiError::not_found("no such route")
+    } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is larger than this server accepts",
+        )
+    } else if r.find::<warp::reject::LengthRequired>().is_some() {
+        ApiError::new(
+            StatusCode::LENGTH_REQUIRED,
+            "length_required",
+            "send a Content-Length header",
+        )
+    } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not accept that method",
+        )
+    } else if r.find::<warp::reject::UnsupportedMediaType>().is_some() {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "unsupported content type",
+        )
+    } else if let Some(e) = r.find::<warp::reject::InvalidHeader>() {
+        ApiError::bad_request(e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::InvalidQuery>() {
+        ApiError::bad_request(e.to_string())
+    } else {
+        tracing::warn!(rejection = ?r, "unhandled rejection");
+        ApiError::bad_request("the request could not be handled")
+    };
+    let r = err.response(surface, None);
+    let (parts, body) = r.into_parts();
+    Ok(Response::from_parts(parts, body.into()))
+}

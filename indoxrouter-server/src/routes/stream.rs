@@ -1,0 +1,252 @@
+//! Streamed chat: an SSE relay in OpenAI's chunk format, billed when the
+//! stream ends, however it ends.
+//!
+//! Billing rule (also in docs/api/endpoints.md):
+//! - the provider reported usage → its exact cost, as for the same
+//!   non-streamed request (the usage chunk is forwarded with `usage.cost` when
+//!   the caller asked for `stream_options.include_usage`);
+//! - no usage (client disconnected, stream broken off) → the counted-token
+//!   rule of [`crate::billing`] on the prompt and the text delivered so far;
+//! - nothing delivered at all → no charge.
+//!
+//! The charge is durable before `data: [DONE]` is sent. A client that
+//! disconnects cancels the upstream request at once (the upstream stream is
+//! dropped) and is billed by the same rule.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use http::HeaderValue;
+use indoxrouter::types::{ChatChunk, ChatRequest, Usage};
+use indoxrouter::{ChatStream, CostBreakdown};
+use tokio::sync::mpsc;
+use warp::Reply as _;
+use warp::reply::Response;
+
+use super::Req;
+use super::inference::{self, Served};
+use super::openai::{ChunkWire, full_model};
+use crate::billing;
+use crate::error::{ApiError, Surface};
+use crate::principal::Principal;
+use crate::store::{Reservation, UsageStatus};
+
+/// Chunks buffered between the relay task and the socket: enough to absorb
+/// bursts, small enough that a slow reader slows the upstream read.
+const CHANNEL_CHUNKS: usize = 32;
+
+/// Starts a streamed chat and returns the SSE response; the relay runs in a
+/// task tracked for graceful shutdown.
+pub(super) async fn chat(
+    req: Req,
+    p: Principal,
+    chat: ChatRequest,
+    include_usage: bool,
+) -> Result<Response, ApiError> {
+    let state = req.state.clone();
+    let quote = state.policy.chat(&state.client, &chat)?;
+    let reservation = inference::reserve(&req, &p, quote)?;
+    let candidates: Vec<String> = std::iter::once(chat.model.clone())
+        .chain(chat.fallbacks.iter().cloned())
+        .collect();
+    let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
+    let upstream = match state.client.chat_stream(chat).await {
+        Ok(s) => s,
+        Err(e) => {
+            inference::record_failure(&req, &p, reservation, "chat", true, &candidates[0]).await;
+            return Err(e.into());
+        }
+    };
+    let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
+    let relay = Relay {
+        req: req.clone(),
+        principal: p,
+        reservation,
+        candidates,
+        counted_prompt,
+        include_usage,
+    };
+    state.streams.spawn(relay.run(upstream, tx));
+
+    let mut resp = warp::reply::stream(Rx(rx)).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    // Tells nginx-style proxies not to buffer the stream.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(resp)
+}
+
+/// The receiving end as a body stream (`Sync`, as warp requires).
+struct Rx(mpsc::Receiver<Bytes>);
+
+impl futures_util::Stream for Rx {
+    type Item = Result<Bytes, Infallible>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|b| b.map(Ok))
+    }
+}
+
+struct Relay {
+    req: Req,
+    principal: Principal,
+    reservation: Reservation,
+    candidates: Vec<String>,
+    counted_prompt: u64,
+    include_usage: bool,
+}
+
+impl Relay {
+    async fn run(self, mut upstream: ChatStream, tx: mpsc::Sender<Bytes>) {
+        let provider = upstream.provider().to_owned();
+        let mut model = String::new();
+        let mut wire_model = String::new();
+        let mut delivered: u64 = 0;
+        let mut usage: Option<Usage> = None;
+        let mut cost: Option<CostBreakdown> = None;
+        let mut status = UsageStatus::Completed;
+
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = tx.closed() => {
+                    status = UsageStatus::ClientDisconnected;
+                    break;
+                }
+                next = upstream.next() => next,
+            };
+            let mut chunk = match next {
+                None => break,
+                Some(Ok(chunk)) => chunk,
+                Some(Err(e)) => {
+                    status = UsageStatus::UpstreamError;
+                    let err = ApiError::from(e);
+                    tracing::warn!(request_id = %self.req.request_id, code = err.code, "upstream stream failed");
+                    let mut event = b"data: ".to_vec();
+                    event.extend_from_slice(&err.body(Surface::OpenAi, None));
+                    event.extend_from_slice(b"\n\n");
+                    let _ = tx.send(Bytes::from(event)).await;
+                    break;
+                }
+            };
+            delivered = delivered.saturating_add(delivered_bytes(&chunk));
+            if !chunk.model.is_empty() && chunk.model != model {
+                model.clone_from(&chunk.model);
+                wire_model = full_model(&provider, &model);
+            }
+            if let Some(u) = chunk.usage {
+                usage = Some(u);
+                cost = chunk.cost;
+                if !self.include_usage {
+                    if chunk.choices.is_empty() {
+                        continue;
+                    }
+                    chunk.usage = None;
+                }
+            }
+            let wire = ChunkWire::new(&chunk, &wire_model, cost.map(|c| c.total));
+            let mut event = Vec::with_capacity(256);
+            event.extend_from_slice(b"data: ");
+            if serde_json::to_writer(&mut event, &wire).is_err() {
+                continue;
+            }
+            event.extend_from_slice(b"\n\n");
+            if tx.send(Bytes::from(event)).await.is_err() {
+                status = UsageStatus::ClientDisconnected;
+                break;
+            }
+        }
+        // Dropping the upstream stream closes its connection: the provider
+        // stops generating (and billing) as soon as the client is gone.
+        drop(upstream);
+
+        let candidates: Vec<&str> = self.candidates.iter().map(String::as_str).collect();
+        let (charge, unpriced, usage) = match usage {
+            Some(u) => {
+                let (c, unpriced) = inference::charge(
+                    &self.req.state.client,
+                    &candidates,
+                    &provider,
+                    cost.as_ref(),
+                    || u,
+                );
+                (c, unpriced, u)
+            }
+            None if delivered == 0 => (indoxrouter::Usd::ZERO, false, Usage::default()),
+            None => {
+                let counted = Usage::new(self.counted_prompt, billing::counted_tokens(delivered));
+                let (c, unpriced) =
+                    inference::charge(&self.req.state.client, &candidates, &provider, None, || {
+                        counted
+                    });
+                (c, unpriced, counted)
+            }
+        };
+        if status == UsageStatus::UpstreamError && delivered == 0 {
+            status = UsageStatus::Failed;
+        }
+        let model_for_row = if model.is_empty() {
+            candidates[0]
+                .split_once('/')
+                .map_or(candidates[0], |(_, m)| m)
+                .to_owned()
+        } else {
+            model
+        };
+        let settled = inference::settle(
+            &self.req,
+            &self.principal,
+            self.reservation,
+            Served {
+                endpoint: "chat",
+                stream: true,
+                provider: &provider,
+                model: &model_for_row,
+                usage: &usage,
+                images: 0,
+                cost: charge,
+                unpriced,
+                status,
+            },
+        )
+        .await;
+        match settled {
+            Ok(_) if status == UsageStatus::Completed => {
+                let _ = tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(request_id = %self.req.request_id, error = %e.message, "settling a stream");
+                let mut event = b"data: ".to_vec();
+                event.extend_from_slice(&e.body(Surface::OpenAi, None));
+                event.extend_from_slice(b"\n\n");
+                let _ = tx.send(Bytes::from(event)).await;
+            }
+        }
+    }
+}
+
+/// Text bytes a chunk delivers (content, reasoning, tool-call names and arguments).
+fn delivered_bytes(chunk: &ChatChunk) -> u64 {
+    let mut n = 0usize;
+    for c in &chunk.choices {
+        n += c.delta.content.as_ref().map_or(0, String::len);
+        n += c.delta.reasoning_content.as_ref().map_or(0, String::len);
+        for t in c.delta.tool_calls.iter().flatten() {
+            if let Some(f) = &t.function {
+                n += f.name.as_ref().map_or(0, String::len);
+                n += f.arguments.as_ref().map_or(0, String::len);
+            }
+        }
+    }
+    u64::try_from(n).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,106 @@
+//! The accept loop: TCP_NODELAY on every connection, HTTP/1.1 keep-alive, and
+//! graceful shutdown that lets in-flight requests finish and settle.
+//!
+//! warp's own `serve` does not set TCP_NODELAY, and on keep-alive connections
+//! Nagle's algorithm plus delayed ACKs stall small responses by ~40 ms; its
+//! acceptor trait is private, so the loop is ours.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::state::AppState;
+
+/// How long shutdown waits for in-flight requests before closing them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// A server running in the background (tests, embedding).
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    trigger: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Base URL, e.g. `http://127.0.0.1:43123`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, settles every charge
+    /// and closes the store.
+    pub async fn shutdown(mut self) {
+        if let Some(t) = self.trigger.take() {
+            let _ = t.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Serves `state` on `listener` in a background task.
+pub fn start(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve(state, listener, async move {
+        let _ = rx.await;
+    }));
+    Ok(Running {
+        addr,
+        trigger: Some(tx),
+        task,
+    })
+}
+
+/// Serves until `signal` resolves, then shuts down gracefully.
+pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Future<Output = ()>) {
+    let routes = crate::routes::routes(state.clone());
+    let graceful = GracefulShutdown::new();
+    let mut signal = std::pin::pin!(signal);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((io, _peer)) => {
+                    let _ = io.set_nodelay(true);
+                    let svc = TowerToHyperService::new(warp::service(routes.clone()));
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(io), svc);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            () = &mut signal => break,
+        }
+    }
+    drop(listener);
+    state
+        .accepting
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("in-flight requests still running after the grace period; closing them");
+    }
+    state.close().await;
+    tracing::info!("shutdown complete");
+}

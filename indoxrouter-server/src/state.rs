@@ -1,0 +1,205 @@
+//! The shared application state, and how it is built at start-up.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use indoxrouter::Client;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password;
+use crate::billing::PricePolicy;
+use crate::config::{Config, Environment, MIN_SECRET_BYTES};
+use crate::store::redb_store::RedbStore;
+use crate::store::{Accounts, Ledger, NewUser, Role};
+
+/// Everything a request handler needs.
+pub struct AppState {
+    /// The core client (providers configured from the environment).
+    pub client: Client,
+    /// Users and keys.
+    pub accounts: Arc<dyn Accounts>,
+    /// Balances and charges.
+    pub ledger: Arc<dyn Ledger>,
+    /// Access-token signing.
+    pub jwt: JwtKeys,
+    /// Whether unpriced models are allowed.
+    pub policy: PricePolicy,
+    /// Largest accepted request body.
+    pub max_body_bytes: u64,
+    /// Default models for seed requests that name none.
+    pub defaults: DefaultModels,
+    /// Streams still billing; shutdown waits for them.
+    pub streams: TaskTracker,
+    /// False once shutdown has begun (readiness).
+    pub accepting: AtomicBool,
+    /// The concrete store, for shutdown.
+    store: Arc<RedbStore>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("client", &self.client)
+            .field("jwt", &self.jwt)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Models used when a seed request names none.
+#[derive(Debug, Clone)]
+pub struct DefaultModels {
+    /// Chat and completions.
+    pub chat: String,
+    /// Embeddings.
+    pub embeddings: String,
+    /// Images.
+    pub images: String,
+}
+
+impl Default for DefaultModels {
+    fn default() -> Self {
+        DefaultModels {
+            chat: "openai/gpt-4o-mini".into(),
+            embeddings: "openai/text-embedding-3-small".into(),
+            images: "openai/dall-e-3".into(),
+        }
+    }
+}
+
+/// What start-up did that the operator must see once.
+#[derive(Debug, Default)]
+pub struct Bootstrap {
+    /// The generated admin password, when one was generated (print it once).
+    pub generated_admin_password: Option<String>,
+    /// The admin account was created on this start.
+    pub admin_created: bool,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error("opening the database: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// The JWT secret file could not be read or written.
+    #[error("JWT secret file: {0}")]
+    Secret(std::io::Error),
+    /// Password hashing failed.
+    #[error("creating the admin account: {0}")]
+    Admin(String),
+}
+
+impl AppState {
+    /// Opens the store under `config.data_dir`, settles the JWT secret and
+    /// creates the bootstrap admin if absent.
+    pub async fn open(
+        config: &Config,
+        client: Client,
+    ) -> Result<(Arc<AppState>, Bootstrap), StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(StartError::Secret)?;
+        let path = config.data_dir.join("indoxrouter.redb");
+        let store = tokio::task::spawn_blocking(move || RedbStore::open(&path))
+            .await
+            .map_err(|e| StartError::Admin(e.to_string()))??;
+        let secret = jwt_secret(config)?;
+        let jwt = JwtKeys::new(&secret, config.jwt_ttl);
+
+        let mut boot = Bootstrap::default();
+        if store.user_by_name(&config.admin_username).is_none() {
+            let password = match &config.admin_password {
+                Some(p) => p.expose().to_owned(),
+                None => {
+                    let p = random_token(18);
+                    boot.generated_admin_password = Some(p.clone());
+                    p
+                }
+            };
+            let hash = password::hash_password(password)
+                .await
+                .map_err(|e| StartError::Admin(e.to_string()))?;
+            store
+                .create_user(NewUser {
+                    username: config.admin_username.clone(),
+                    password_hash: hash,
+                    role: Role::Admin,
+                    credits: config.admin_credits,
+                })
+                .await?;
+            boot.admin_created = true;
+        }
+
+        let state = AppState {
+            client,
+            accounts: store.clone(),
+            ledger: store.clone(),
+            jwt,
+            policy: PricePolicy {
+                allow_unpriced: config.allow_unpriced,
+            },
+            max_body_bytes: config.max_body_bytes,
+            defaults: DefaultModels::default(),
+            streams: TaskTracker::new(),
+            accepting: AtomicBool::new(true),
+            store,
+        };
+        Ok((Arc::new(state), boot))
+    }
+
+    /// Waits for billing streams to settle, then makes every write durable and
+    /// stops the store's writer.
+    pub async fn close(&self) {
+        self.accepting.store(false, Ordering::SeqCst);
+        self.streams.close();
+        self.streams.wait().await;
+        if let Err(e) = self.ledger.flush().await {
+            tracing::error!(error = %e, "flushing the ledger at shutdown");
+        }
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.shutdown()).await;
+    }
+}
+
+/// The configured secret; in development one generated once and kept in the
+/// data directory so tokens survive restarts.
+fn jwt_secret(config: &Config) -> Result<Vec<u8>, StartError> {
+    if let Some(s) = &config.jwt_secret {
+        return Ok(s.expose().as_bytes().to_vec());
+    }
+    debug_assert_eq!(config.environment, Environment::Development);
+    let path = config.data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= MIN_SECRET_BYTES => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(StartError::Secret(e)),
+    }
+    let secret = random_token(48);
+    write_private(&path, secret.as_bytes()).map_err(StartError::Secret)?;
+    Ok(secret.into_bytes())
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// `bytes` random bytes, base64url without padding.
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}

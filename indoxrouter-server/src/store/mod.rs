@@ -1,0 +1,316 @@
+//! Accounts, API keys and the credit ledger, behind narrow interfaces.
+//!
+//! The server talks to [`Accounts`] and [`Ledger`] only, so the embedded
+//! redb store ([`redb_store::RedbStore`]) and a shared store for multi-instance
+//! deployments are interchangeable. Money is [`Usd`] (integer pico-dollars)
+//! throughout; nothing here uses floats.
+
+pub mod redb_store;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use indoxrouter::Usd;
+use serde::{Deserialize, Serialize};
+
+/// A boxed future, so the store traits stay object-safe.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A user's numeric id (assigned by the store, never reused).
+pub type UserId = u64;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Calls models, manages own keys.
+    User,
+    /// Also manages users and credits.
+    Admin,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// An argon2id PHC string. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PasswordHash(pub String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(***)")
+    }
+}
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Store-assigned id.
+    pub id: UserId,
+    /// Unique login name (case-sensitive, as the seed).
+    pub username: String,
+    /// argon2id hash of the password.
+    pub password_hash: PasswordHash,
+    /// Role.
+    pub role: Role,
+    /// Creation time, Unix seconds.
+    pub created_at: u64,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Unique login name.
+    pub username: String,
+    /// argon2id hash of the password.
+    pub password_hash: PasswordHash,
+    /// Role.
+    pub role: Role,
+    /// Opening credit, written as a ledger entry when non-zero.
+    pub credits: Usd,
+}
+
+/// SHA-256 of an API key: the only form in which a key is stored.
+pub type KeyHash = [u8; 32];
+
+/// A stored API key (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// Public id (`key_…`), used to list and revoke.
+    pub id: String,
+    /// Owner.
+    pub user_id: UserId,
+    /// Caller-chosen label.
+    pub name: Option<String>,
+    /// The key's first characters, so users can tell keys apart.
+    pub prefix: String,
+    /// SHA-256 of the full key.
+    pub hash: KeyHash,
+    /// Creation time, Unix seconds.
+    pub created_at: u64,
+    /// Expiry, Unix seconds.
+    pub expires_at: Option<u64>,
+    /// Revocation time, Unix seconds.
+    pub revoked_at: Option<u64>,
+}
+
+impl ApiKeyRecord {
+    /// Whether the key may be used at `now` (Unix seconds).
+    pub fn is_active(&self, now: u64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// How a metered request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageStatus {
+    /// The provider answered in full.
+    Completed,
+    /// A stream the client abandoned; billed by the streaming rule.
+    ClientDisconnected,
+    /// A stream the provider broke off; billed by the streaming rule.
+    UpstreamError,
+    /// The provider call failed before producing anything: cost is zero.
+    Failed,
+}
+
+/// One metered request: appended atomically with its charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRow {
+    /// The request id returned to the client.
+    pub request_id: String,
+    /// Who is charged.
+    pub user_id: UserId,
+    /// The API key used, if any.
+    pub key_id: Option<String>,
+    /// `chat`, `completions`, `embeddings` or `images`.
+    pub endpoint: String,
+    /// Provider id.
+    pub provider: String,
+    /// Provider's model id.
+    pub model: String,
+    /// Whether the answer was streamed.
+    pub stream: bool,
+    /// Prompt tokens (all kinds).
+    pub prompt_tokens: u64,
+    /// Completion tokens (all kinds).
+    pub completion_tokens: u64,
+    /// Prompt tokens read from the provider's cache.
+    pub cached_tokens: u64,
+    /// Prompt tokens written to the provider's cache.
+    pub cache_write_tokens: u64,
+    /// Completion tokens spent on reasoning.
+    pub reasoning_tokens: u64,
+    /// Images generated.
+    pub images: u32,
+    /// The charge.
+    pub cost: Usd,
+    /// The model had no price and was allowed at zero cost.
+    pub unpriced: bool,
+    /// End-to-end latency in milliseconds.
+    pub latency_ms: u64,
+    /// How it ended.
+    pub status: UsageStatus,
+    /// Completion time, Unix milliseconds.
+    pub created_at_ms: u64,
+}
+
+/// A credit (or debit) added by an administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditEntry {
+    /// Whose balance changes.
+    pub user_id: UserId,
+    /// Signed amount.
+    pub amount: Usd,
+    /// Why.
+    pub reason: String,
+    /// The admin who made it (`None` for bootstrap/opening credit).
+    pub by: Option<UserId>,
+    /// Time, Unix milliseconds.
+    pub created_at_ms: u64,
+}
+
+/// A hold on part of a user's balance while a provider call runs.
+///
+/// Dropping it without [`Ledger::settle`] releases the hold, so a failed or
+/// panicking request never keeps credit locked. Reservations live in memory:
+/// they do not survive a restart, by design.
+#[must_use = "a reservation is released when dropped"]
+pub struct Reservation {
+    /// Whose credit is held.
+    pub user_id: UserId,
+    /// How much is held.
+    pub amount: Usd,
+    /// Called once on drop unless the reservation was settled.
+    release: Option<Box<dyn FnOnce(UserId, Usd) + Send + Sync>>,
+}
+
+impl Reservation {
+    /// A reservation that calls `release` when dropped unsettled.
+    pub fn new(
+        user_id: UserId,
+        amount: Usd,
+        release: Box<dyn FnOnce(UserId, Usd) + Send + Sync>,
+    ) -> Self {
+        Reservation {
+            user_id,
+            amount,
+            release: Some(release),
+        }
+    }
+
+    /// Takes the release hook out (the store calls this when settling).
+    pub fn disarm(&mut self) -> Option<Box<dyn FnOnce(UserId, Usd) + Send + Sync>> {
+        self.release.take()
+    }
+}
+
+impl fmt::Debug for Reservation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reservation")
+            .field("user_id", &self.user_id)
+            .field("amount", &self.amount)
+            .finish()
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release(self.user_id, self.amount);
+        }
+    }
+}
+
+/// A page of usage rows, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct UsagePage {
+    /// The rows.
+    pub rows: Vec<UsageRow>,
+    /// Pass back to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The username is taken.
+    #[error("user `{0}` already exists")]
+    UserExists(String),
+    /// No such user.
+    #[error("no such user")]
+    UserNotFound,
+    /// No such key (or not the caller's).
+    #[error("no such API key")]
+    KeyNotFound,
+    /// The balance minus open reservations cannot cover the amount.
+    #[error("insufficient credits: {needed} needed, {available} available")]
+    InsufficientCredits {
+        /// The amount asked for.
+        needed: Usd,
+        /// Balance minus open reservations.
+        available: Usd,
+    },
+    /// A cursor the store did not issue.
+    #[error("invalid cursor")]
+    BadCursor,
+    /// The underlying database failed.
+    #[error("storage failure: {0}")]
+    Storage(String),
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
+}
+
+/// Users and API keys.
+pub trait Accounts: Send + Sync + 'static {
+    /// Creates a user, and its opening credit entry when non-zero.
+    fn create_user(&self, user: NewUser) -> StoreFuture<'_, User>;
+    /// The user with `username`.
+    fn user_by_name(&self, username: &str) -> Option<User>;
+    /// The user with `id`.
+    fn user_by_id(&self, id: UserId) -> Option<User>;
+    /// Every user, by id.
+    fn list_users(&self) -> Vec<User>;
+    /// Stores a new key record.
+    fn create_key(&self, key: ApiKeyRecord) -> StoreFuture<'_, ()>;
+    /// The key record whose hash is `hash` (active or not).
+    fn key_by_hash(&self, hash: &KeyHash) -> Option<ApiKeyRecord>;
+    /// `user`'s keys, newest first.
+    fn list_keys(&self, user: UserId) -> Vec<ApiKeyRecord>;
+    /// Revokes `user`'s key `id` at `now`; `KeyNotFound` if not theirs.
+    fn revoke_key(&self, user: UserId, id: &str, now: u64) -> StoreFuture<'_, ApiKeyRecord>;
+}
+
+/// Balances, reservations, charges and credits.
+pub trait Ledger: Send + Sync + 'static {
+    /// The durable balance (charges settled, reservations not subtracted).
+    fn balance(&self, user: UserId) -> Usd;
+    /// Balance minus open reservations and charges not yet durable.
+    fn available(&self, user: UserId) -> Usd;
+    /// Holds `amount` of `user`'s credit, or `InsufficientCredits`.
+    fn reserve(&self, user: UserId, amount: Usd) -> Result<Reservation, StoreError>;
+    /// Replaces the hold with the actual charge `row.cost` and appends `row`,
+    /// in one atomic, durable write (group-committed with concurrent ones).
+    /// Resolves to the balance after the charge once it is durable.
+    fn settle(&self, reservation: Reservation, row: UsageRow) -> StoreFuture<'_, Usd>;
+    /// Adds a signed credit entry; resolves to the new balance once durable.
+    fn credit(&self, entry: CreditEntry) -> StoreFuture<'_, Usd>;
+    /// `user`'s usage rows, newest first, `limit` per page.
+    fn usage(&self, user: UserId, limit: usize, cursor: Option<&str>)
+    -> StoreFuture<'_, UsagePage>;
+    /// Total credits ever added to `user` (for the restart invariant check).
+    fn credits_total(&self, user: UserId) -> StoreFuture<'_, Usd>;
+    /// Waits until every accepted write is durable (graceful shutdown).
+    fn flush(&self) -> StoreFuture<'_, ()>;
+}

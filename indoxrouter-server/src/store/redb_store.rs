@@ -1,0 +1,1060 @@
+//! The embedded store: one redb file, in-memory caches, and a group-committing
+//! writer thread.
+//!
+//! # Reads
+//!
+//! Everything the request path reads (users, keys, balances, reservations) is
+//! cached in memory at [`RedbStore::open`] and kept current by the writer, so
+//! those trait methods are synchronous and never touch redb or the async
+//! executor. Only history reads (`usage`, `credits_total`) open a redb read
+//! transaction, on tokio's blocking pool.
+//!
+//! # Writes and group commit
+//!
+//! Every write is sent, at call time (not when its future is first polled, so
+//! a dropped future still gets its charge recorded), to one dedicated thread.
+//! That thread blocks for one operation, drains whatever else is already
+//! queued (up to [`MAX_GROUP`]), applies the whole group in one write
+//! transaction and commits it with [`Durability::Immediate`]: one fsync for
+//! the group. Only after the commit does it update the caches and answer each
+//! operation, so no future resolves before its write is durable, and under
+//! load one fsync is shared by many requests. If the transaction fails, every
+//! operation in the group gets the error and the caches are left unchanged.
+//!
+//! An operation refused on its own merits (duplicate username, foreign key)
+//! writes nothing and does not affect the rest of its group.
+//!
+//! # Money in flight
+//!
+//! Per user the cache holds `balance` (durable), `reserved` (open
+//! [`Reservation`]s) and `pending` (settled charges whose group has not
+//! committed yet); available credit is `balance − reserved − pending`.
+//! `settle` moves the reservation into `pending` at once, so the credit stays
+//! unavailable until the commit moves it into `balance`, or returns it if the
+//! commit fails. Reservations exist only in memory and vanish on restart.
+//!
+//! # Tables
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `meta` | `&str` | `u64`: `schema_version`, `next_user_id`, `next_seq` |
+//! | `users` | user id `u64` | [`User`] as JSON |
+//! | `usernames` | username `&str` | user id |
+//! | `keys` | key hash `[u8; 32]` | [`ApiKeyRecord`] as JSON |
+//! | `key_ids` | key id `&str` | key hash |
+//! | `balances` | user id | balance in pico-dollars, `i128` |
+//! | `usage` | `(user id, seq)` | [`UsageRow`] as JSON |
+//! | `credits` | `(user id, seq)` | [`CreditEntry`] as JSON |
+//!
+//! `seq` is one global counter shared by usage rows and credit entries, so
+//! within a user it orders both by time, and a user's usage pages newest
+//! first with a reverse range scan. The stored balance is redundant with the
+//! two ledgers (balance = Σ credits − Σ usage costs); it is kept so opening
+//! does not replay history, and both are written in the same transaction.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, mpsc};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use indoxrouter::Usd;
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use super::{
+    Accounts, ApiKeyRecord, CreditEntry, KeyHash, Ledger, NewUser, Reservation, StoreError,
+    StoreFuture, UsagePage, UsageRow, User, UserId,
+};
+
+/// The most operations committed in one transaction. Bounds the latency a
+/// single group adds and the memory a burst can pin.
+pub const MAX_GROUP: usize = 512;
+/// The most usage rows one page returns, whatever the caller asks for.
+pub const MAX_PAGE: usize = 1000;
+
+const SCHEMA_VERSION: u64 = 1;
+
+const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+const USERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("users");
+const USERNAMES: TableDefinition<'_, &str, u64> = TableDefinition::new("usernames");
+const KEYS: TableDefinition<'_, [u8; 32], &[u8]> = TableDefinition::new("keys");
+const KEY_IDS: TableDefinition<'_, &str, [u8; 32]> = TableDefinition::new("key_ids");
+const BALANCES: TableDefinition<'_, u64, i128> = TableDefinition::new("balances");
+const USAGE: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("usage");
+const CREDITS: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("credits");
+
+const META_SCHEMA: &str = "schema_version";
+const META_NEXT_USER: &str = "next_user_id";
+const META_NEXT_SEQ: &str = "next_seq";
+
+/// The embedded redb store: implements [`Accounts`] and [`Ledger`].
+///
+/// Create it with [`RedbStore::open`]. Dropping the last handle (or calling
+/// [`RedbStore::shutdown`]) commits everything already queued and closes the
+/// file; both block for that final commit.
+pub struct RedbStore {
+    caches: Arc<Caches>,
+    db: Arc<Database>,
+    queue: mpsc::Sender<Op>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedbStore")
+            .field("commits", &self.commits())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the request path reads, kept current by the writer thread.
+#[derive(Default)]
+struct Caches {
+    users: RwLock<UserDirectory>,
+    keys: RwLock<KeyDirectory>,
+    accounts: RwLock<HashMap<UserId, AccountCell>>,
+    commits: AtomicU64,
+}
+
+#[derive(Default)]
+struct UserDirectory {
+    by_id: HashMap<UserId, User>,
+    by_name: HashMap<String, UserId>,
+}
+
+#[derive(Default)]
+struct KeyDirectory {
+    by_hash: HashMap<KeyHash, ApiKeyRecord>,
+    by_id: HashMap<String, KeyHash>,
+}
+
+/// One user's money. A separate lock per user, so reservations for different
+/// users never contend, and a reservation can hold just this cell.
+#[derive(Debug, Default)]
+struct Account {
+    balance: Usd,
+    reserved: Usd,
+    pending: Usd,
+}
+
+impl Account {
+    fn available(&self) -> Usd {
+        self.balance - self.reserved - self.pending
+    }
+}
+
+type AccountCell = Arc<Mutex<Account>>;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A settled charge whose group has not committed yet. Whatever way it is
+/// dropped without [`PendingCharge::complete`] (failed commit, writer gone,
+/// channel closed), the held amount goes back to available.
+struct PendingCharge {
+    account: AccountCell,
+    hold: Usd,
+    completed: bool,
+}
+
+impl PendingCharge {
+    fn complete(mut self, balance: Usd) {
+        let mut account = lock(&self.account);
+        account.balance = balance;
+        account.pending -= self.hold;
+        drop(account);
+        self.completed = true;
+    }
+}
+
+impl Drop for PendingCharge {
+    fn drop(&mut self) {
+        if !self.completed {
+            lock(&self.account).pending -= self.hold;
+        }
+    }
+}
+
+enum Op {
+    CreateUser {
+        user: NewUser,
+        reply: Reply<User>,
+    },
+    CreateKey {
+        key: ApiKeyRecord,
+        reply: Reply<()>,
+    },
+    RevokeKey {
+        user: UserId,
+        id: String,
+        now: u64,
+        reply: Reply<ApiKeyRecord>,
+    },
+    Settle {
+        row: UsageRow,
+        charge: PendingCharge,
+        reply: Reply<Usd>,
+    },
+    Credit {
+        entry: CreditEntry,
+        reply: Reply<Usd>,
+    },
+    Flush {
+        reply: Reply<()>,
+    },
+    Shutdown,
+}
+
+impl RedbStore {
+    /// Opens (or creates) the database at `path`, creating parent
+    /// directories, loads the caches and starts the writer thread.
+    ///
+    /// Blocking: call it at startup or from `spawn_blocking`. Fails if the
+    /// file is already open, in this process or another.
+    pub fn open(path: &Path) -> Result<Arc<RedbStore>, StoreError> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Storage(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let db = Database::create(path).map_err(storage)?;
+        init_schema(&db)?;
+        let caches = Arc::new(load_caches(&db)?);
+        let db = Arc::new(db);
+
+        let (queue, rx) = mpsc::channel();
+        let writer = {
+            let db = Arc::clone(&db);
+            let caches = Arc::clone(&caches);
+            std::thread::Builder::new()
+                .name("indoxrouter-ledger".into())
+                .spawn(move || run_writer(&db, &caches, &rx))
+                .map_err(|e| StoreError::Storage(format!("cannot start the writer thread: {e}")))?
+        };
+        Ok(Arc::new(RedbStore {
+            caches,
+            db,
+            queue,
+            writer: Mutex::new(Some(writer)),
+        }))
+    }
+
+    /// Commits everything queued so far, stops the writer thread and waits
+    /// for it; later writes fail with [`StoreError::Closed`]. Idempotent.
+    ///
+    /// Blocks for the final commit: from async code call it via
+    /// `spawn_blocking`, after the server has stopped taking requests
+    /// (or use [`Ledger::flush`], which does not block a thread).
+    pub fn shutdown(&self) -> Result<(), StoreError> {
+        // A send error means the writer is already gone: nothing to drain.
+        let _ = self.queue.send(Op::Shutdown);
+        let handle = lock(&self.writer).take();
+        match handle {
+            Some(handle) => handle
+                .join()
+                .map_err(|_| StoreError::Storage("the ledger writer thread panicked".into())),
+            None => Ok(()),
+        }
+    }
+
+    /// Write transactions committed since open (each may hold many
+    /// operations): lets tests and metrics see group commit at work.
+    pub fn commits(&self) -> u64 {
+        self.caches.commits.load(Ordering::Relaxed)
+    }
+
+    fn account(&self, user: UserId) -> Option<AccountCell> {
+        read(&self.caches.accounts).get(&user).cloned()
+    }
+
+    /// Queues `op` now and returns a future for its answer. A failed send
+    /// drops the op, and with it its reply sender, which the future reports
+    /// as `Closed`.
+    fn submit<T: Send + 'static>(&self, op: impl FnOnce(Reply<T>) -> Op) -> StoreFuture<'_, T> {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.queue.send(op(reply));
+        Box::pin(async move { answer.await.unwrap_or(Err(StoreError::Closed)) })
+    }
+
+    fn read_blocking<T, F>(&self, read: F) -> StoreFuture<'_, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || read(&db))
+                .await
+                .map_err(|_| StoreError::Storage("a store read task failed".into()))?
+        })
+    }
+}
+
+impl Drop for RedbStore {
+    fn drop(&mut self) {
+        // Joining here means the file is closed once the store is gone, so it
+        // can be reopened; the writer only commits what was already queued.
+        let _ = self.shutdown();
+    }
+}
+
+impl Accounts for RedbStore {
+    fn create_user(&self, user: NewUser) -> StoreFuture<'_, User> {
+        self.submit(|reply| Op::CreateUser { user, reply })
+    }
+
+    fn user_by_name(&self, username: &str) -> Option<User> {
+        let users = read(&self.caches.users);
+        let id = users.by_name.get(username)?;
+        users.by_id.get(id).cloned()
+    }
+
+    fn user_by_id(&self, id: UserId) -> Option<User> {
+        read(&self.caches.users).by_id.get(&id).cloned()
+    }
+
+    fn list_users(&self) -> Vec<User> {
+        let mut users: Vec<User> = read(&self.caches.users).by_id.values().cloned().collect();
+        users.sort_by_key(|u| u.id);
+        users
+    }
+
+    fn create_key(&self, key: ApiKeyRecord) -> StoreFuture<'_, ()> {
+        self.submit(|reply| Op::CreateKey { key, reply })
+    }
+
+    fn key_by_hash(&self, hash: &KeyHash) -> Option<ApiKeyRecord> {
+        read(&self.caches.keys).by_hash.get(hash).cloned()
+    }
+
+    fn list_keys(&self, user: UserId) -> Vec<ApiKeyRecord> {
+        let mut keys: Vec<ApiKeyRecord> = read(&self.caches.keys)
+            .by_hash
+            .values()
+            .filter(|k| k.user_id == user)
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
+        keys
+    }
+
+    fn revoke_key(&self, user: UserId, id: &str, now: u64) -> StoreFuture<'_, ApiKeyRecord> {
+        let id = id.to_owned();
+        self.submit(|reply| Op::RevokeKey {
+            user,
+            id,
+            now,
+            reply,
+        })
+    }
+}
+
+impl Ledger for RedbStore {
+    fn balance(&self, user: UserId) -> Usd {
+        self.account(user).map_or(Usd::ZERO, |a| lock(&a).balance)
+    }
+
+    fn available(&self, user: UserId) -> Usd {
+        self.account(user)
+            .map_or(Usd::ZERO, |a| lock(&a).available())
+    }
+
+    /// A negative `amount` is treated as zero: a hold never adds credit.
+    fn reserve(&self, user: UserId, amount: Usd) -> Result<Reservation, StoreError> {
+        let amount = amount.max(Usd::ZERO);
+        let cell = self.account(user).ok_or(StoreError::UserNotFound)?;
+        {
+            let mut account = lock(&cell);
+            let available = account.available();
+            if available < amount {
+                return Err(StoreError::InsufficientCredits {
+                    needed: amount,
+                    available,
+                });
+            }
+            account.reserved += amount;
+        }
+        // Weak: a reservation outliving the store must not keep its caches alive.
+        let cell = Arc::downgrade(&cell);
+        Ok(Reservation::new(
+            user,
+            amount,
+            Box::new(move |_, amount| {
+                if let Some(cell) = cell.upgrade() {
+                    lock(&cell).reserved -= amount;
+                }
+            }),
+        ))
+    }
+
+    /// The reservation's user is charged; `row.user_id` is overwritten with it.
+    /// A negative cost is applied (it credits the user) but never made
+    /// available before it is durable.
+    fn settle(&self, mut reservation: Reservation, mut row: UsageRow) -> StoreFuture<'_, Usd> {
+        let armed = reservation.disarm().is_some();
+        let user = reservation.user_id;
+        row.user_id = user;
+        let Some(cell) = self.account(user) else {
+            return Box::pin(std::future::ready(Err(StoreError::UserNotFound)));
+        };
+        let hold = row.cost.max(Usd::ZERO);
+        // One lock for both moves, so no reserve can see the credit free in between.
+        let charge = {
+            let mut account = lock(&cell);
+            if armed {
+                account.reserved -= reservation.amount;
+            }
+            account.pending += hold;
+            drop(account);
+            PendingCharge {
+                account: cell,
+                hold,
+                completed: false,
+            }
+        };
+        self.submit(|reply| Op::Settle { row, charge, reply })
+    }
+
+    fn credit(&self, entry: CreditEntry) -> StoreFuture<'_, Usd> {
+        self.submit(|reply| Op::Credit { entry, reply })
+    }
+
+    fn usage(
+        &self,
+        user: UserId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreFuture<'_, UsagePage> {
+        let start = match cursor {
+            None => u64::MAX,
+            Some(cursor) => match decode_cursor(cursor, user) {
+                Some(seq) => seq,
+                None => return Box::pin(std::future::ready(Err(StoreError::BadCursor))),
+            },
+        };
+        let limit = limit.clamp(1, MAX_PAGE);
+        self.read_blocking(move |db| read_usage(db, user, limit, start))
+    }
+
+    fn credits_total(&self, user: UserId) -> StoreFuture<'_, Usd> {
+        self.read_blocking(move |db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let table = txn.open_table(CREDITS).map_err(storage)?;
+            let mut total = Usd::ZERO;
+            for item in table.range((user, 0)..=(user, u64::MAX)).map_err(storage)? {
+                let (_, value) = item.map_err(storage)?;
+                let entry: CreditEntry = decode(value.value())?;
+                total = total
+                    .checked_add(entry.amount)
+                    .ok_or_else(|| StoreError::Storage("credit total out of range".into()))?;
+            }
+            Ok(total)
+        })
+    }
+
+    fn flush(&self) -> StoreFuture<'_, ()> {
+        self.submit(|reply| Op::Flush { reply })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Opening
+
+fn init_schema(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(storage)?;
+    {
+        // Opening a table in a write transaction creates it, so later read
+        // transactions never meet a missing table.
+        let mut meta = txn.open_table(META).map_err(storage)?;
+        txn.open_table(USERS).map_err(storage)?;
+        txn.open_table(USERNAMES).map_err(storage)?;
+        txn.open_table(KEYS).map_err(storage)?;
+        txn.open_table(KEY_IDS).map_err(storage)?;
+        txn.open_table(BALANCES).map_err(storage)?;
+        txn.open_table(USAGE).map_err(storage)?;
+        txn.open_table(CREDITS).map_err(storage)?;
+        let version = meta.get(META_SCHEMA).map_err(storage)?.map(|v| v.value());
+        match version {
+            None => {
+                meta.insert(META_SCHEMA, SCHEMA_VERSION).map_err(storage)?;
+            }
+            Some(SCHEMA_VERSION) => {}
+            Some(other) => {
+                return Err(StoreError::Storage(format!(
+                    "database schema version {other} is not supported (expected {SCHEMA_VERSION})"
+                )));
+            }
+        }
+    }
+    txn.commit().map_err(storage)
+}
+
+fn load_caches(db: &Database) -> Result<Caches, StoreError> {
+    let txn = db.begin_read().map_err(storage)?;
+    let caches = Caches::default();
+    {
+        let mut users = caches.users.write().unwrap_or_else(PoisonError::into_inner);
+        for item in txn
+            .open_table(USERS)
+            .map_err(storage)?
+            .iter()
+            .map_err(storage)?
+        {
+            let (_, value) = item.map_err(storage)?;
+            let user: User = decode(value.value())?;
+            users.by_name.insert(user.username.clone(), user.id);
+            users.by_id.insert(user.id, user);
+        }
+        let balances = txn.open_table(BALANCES).map_err(storage)?;
+        let mut accounts = caches
+            .accounts
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        for id in users.by_id.keys() {
+            let balance = balances.get(id).map_err(storage)?.map_or(0, |b| b.value());
+            let account = Account {
+                balance: Usd::from_pico(balance),
+                ..Account::default()
+            };
+            accounts.insert(*id, Arc::new(Mutex::new(account)));
+        }
+    }
+    {
+        let mut keys = caches.keys.write().unwrap_or_else(PoisonError::into_inner);
+        for item in txn
+            .open_table(KEYS)
+            .map_err(storage)?
+            .iter()
+            .map_err(storage)?
+        {
+            let (_, value) = item.map_err(storage)?;
+            let key: ApiKeyRecord = decode(value.value())?;
+            keys.by_id.insert(key.id.clone(), key.hash);
+            keys.by_hash.insert(key.hash, key);
+        }
+    }
+    Ok(caches)
+}
+
+// ---------------------------------------------------------------------------
+// The writer thread
+
+fn run_writer(db: &Database, caches: &Caches, rx: &mpsc::Receiver<Op>) {
+    // Ends when every sender is gone (store dropped) or on `Shutdown`.
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(op) => group.push(op),
+                Err(_) => break,
+            }
+        }
+        let stop = group.iter().any(|op| matches!(op, Op::Shutdown));
+        commit_group(db, caches, group);
+        if stop {
+            break;
+        }
+    }
+    // Anything queued after `Shutdown` is dropped with the receiver: its
+    // caller gets `Closed` and its pending charge is returned.
+}
+
+/// One operation applied inside the group's transaction, waiting for the
+/// commit to decide its fate.
+enum Staged {
+    User(Reply<User>, Result<(User, Usd), StoreError>),
+    Key(Reply<()>, Result<ApiKeyRecord, StoreError>),
+    Revoked(Reply<ApiKeyRecord>, Result<ApiKeyRecord, StoreError>),
+    Settled(Reply<Usd>, PendingCharge, Result<Usd, StoreError>),
+    Credited(Reply<Usd>, UserId, Result<Usd, StoreError>),
+    Flushed(Reply<()>),
+    Nothing,
+}
+
+impl Staged {
+    /// The commit succeeded: make the effect visible, then answer.
+    fn finish(self, caches: &Caches) {
+        match self {
+            Staged::User(reply, result) => {
+                let result = result.map(|(user, balance)| {
+                    let account = Account {
+                        balance,
+                        ..Account::default()
+                    };
+                    write(&caches.accounts).insert(user.id, Arc::new(Mutex::new(account)));
+                    let mut users = write(&caches.users);
+                    users.by_name.insert(user.username.clone(), user.id);
+                    users.by_id.insert(user.id, user.clone());
+                    user
+                });
+                let _ = reply.send(result);
+            }
+            Staged::Key(reply, result) => {
+                let result = result.map(|key| {
+                    let mut keys = write(&caches.keys);
+                    keys.by_id.insert(key.id.clone(), key.hash);
+                    keys.by_hash.insert(key.hash, key);
+                });
+                let _ = reply.send(result);
+            }
+            Staged::Revoked(reply, result) => {
+                let result = result.inspect(|key| {
+                    write(&caches.keys).by_hash.insert(key.hash, key.clone());
+                });
+                let _ = reply.send(result);
+            }
+            Staged::Settled(reply, charge, result) => {
+                match result {
+                    Ok(balance) => charge.complete(balance),
+                    Err(_) => drop(charge),
+                }
+                let _ = reply.send(result);
+            }
+            Staged::Credited(reply, user, result) => {
+                if let Ok(balance) = result
+                    && let Some(cell) = read(&caches.accounts).get(&user)
+                {
+                    lock(cell).balance = balance;
+                }
+                let _ = reply.send(result);
+            }
+            Staged::Flushed(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+            Staged::Nothing => {}
+        }
+    }
+
+    /// The group's transaction failed: nothing it did is visible.
+    fn fail(self, message: &str) {
+        fn err<T>(message: &str) -> Result<T, StoreError> {
+            Err(StoreError::Storage(message.to_owned()))
+        }
+        match self {
+            Staged::User(reply, _) => drop(reply.send(err(message))),
+            Staged::Key(reply, _) => drop(reply.send(err(message))),
+            Staged::Revoked(reply, _) => drop(reply.send(err(message))),
+            Staged::Settled(reply, charge, _) => {
+                drop(charge);
+                drop(reply.send(err(message)));
+            }
+            Staged::Credited(reply, _, _) => drop(reply.send(err(message))),
+            Staged::Flushed(reply) => drop(reply.send(err(message))),
+            Staged::Nothing => {}
+        }
+    }
+}
+
+fn commit_group(db: &Database, caches: &Caches, ops: Vec<Op>) {
+    let writes = ops
+        .iter()
+        .any(|op| !matches!(op, Op::Flush { .. } | Op::Shutdown));
+    if !writes {
+        // Everything accepted earlier is already committed: no fsync needed.
+        for op in ops {
+            stage_without_txn(op).finish(caches);
+        }
+        return;
+    }
+    match apply_group(db, ops) {
+        Ok(staged) => {
+            caches.commits.fetch_add(1, Ordering::Relaxed);
+            for s in staged {
+                s.finish(caches);
+            }
+        }
+        Err((message, staged)) => {
+            for s in staged {
+                s.fail(&message);
+            }
+        }
+    }
+}
+
+fn stage_without_txn(op: Op) -> Staged {
+    match op {
+        Op::Flush { reply } => Staged::Flushed(reply),
+        Op::Shutdown => Staged::Nothing,
+        other => fail_unapplied(other),
+    }
+}
+
+/// Stages an op that never reached the transaction, as failed.
+fn fail_unapplied(op: Op) -> Staged {
+    fn closed<T>() -> Result<T, StoreError> {
+        Err(StoreError::Storage("the write group was aborted".into()))
+    }
+    match op {
+        Op::CreateUser { reply, .. } => Staged::User(reply, closed()),
+        Op::CreateKey { reply, .. } => Staged::Key(reply, closed()),
+        Op::RevokeKey { reply, .. } => Staged::Revoked(reply, closed()),
+        Op::Settle { charge, reply, .. } => Staged::Settled(reply, charge, closed()),
+        Op::Credit { entry, reply } => Staged::Credited(reply, entry.user_id, closed()),
+        Op::Flush { reply } => Staged::Flushed(reply),
+        Op::Shutdown => Staged::Nothing,
+    }
+}
+
+/// Applies the group in one transaction and commits it. On failure returns
+/// the error message with every op staged, so each still gets its answer.
+fn apply_group(db: &Database, ops: Vec<Op>) -> Result<Vec<Staged>, (String, Vec<Staged>)> {
+    let abort =
+        |e: StoreError, ops: Vec<Op>| (message(&e), ops.into_iter().map(fail_unapplied).collect());
+    let mut txn = match db.begin_write() {
+        Ok(txn) => txn,
+        Err(e) => return Err(abort(storage(e), ops)),
+    };
+    if let Err(e) = txn.set_durability(Durability::Immediate) {
+        return Err(abort(storage(e), ops));
+    }
+    let mut staged = Vec::with_capacity(ops.len());
+    let mut failure = None;
+    {
+        let mut tables = match Tables::open(&txn) {
+            Ok(t) => t,
+            Err(e) => return Err(abort(e, ops)),
+        };
+        for op in ops {
+            if failure.is_some() {
+                staged.push(fail_unapplied(op));
+                continue;
+            }
+            let (s, fatal) = tables.apply(op);
+            staged.push(s);
+            failure = fatal;
+        }
+    }
+    if let Some(message) = failure {
+        // Dropping the transaction aborts it.
+        drop(txn);
+        return Err((message, staged));
+    }
+    match txn.commit() {
+        Ok(()) => Ok(staged),
+        Err(e) => Err((redb::Error::from(e).to_string(), staged)),
+    }
+}
+
+/// The group's open tables.
+struct Tables<'t> {
+    meta: Table<'t, &'static str, u64>,
+    users: Table<'t, u64, &'static [u8]>,
+    usernames: Table<'t, &'static str, u64>,
+    keys: Table<'t, [u8; 32], &'static [u8]>,
+    key_ids: Table<'t, &'static str, [u8; 32]>,
+    balances: Table<'t, u64, i128>,
+    usage: Table<'t, (u64, u64), &'static [u8]>,
+    credits: Table<'t, (u64, u64), &'static [u8]>,
+}
+
+/// `Err` aborts the group (storage failure); `Ok(Err)` refuses just this op.
+type Applied<T> = Result<Result<T, StoreError>, StoreError>;
+
+/// Splits an [`Applied`] into the op's own result and, for a storage
+/// failure, the message that aborts the group.
+fn split<T>(applied: Applied<T>) -> (Result<T, StoreError>, Option<String>) {
+    match applied {
+        Ok(result) => (result, None),
+        Err(e) => {
+            let message = message(&e);
+            (Err(e), Some(message))
+        }
+    }
+}
+
+impl<'t> Tables<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Tables {
+            meta: txn.open_table(META).map_err(storage)?,
+            users: txn.open_table(USERS).map_err(storage)?,
+            usernames: txn.open_table(USERNAMES).map_err(storage)?,
+            keys: txn.open_table(KEYS).map_err(storage)?,
+            key_ids: txn.open_table(KEY_IDS).map_err(storage)?,
+            balances: txn.open_table(BALANCES).map_err(storage)?,
+            usage: txn.open_table(USAGE).map_err(storage)?,
+            credits: txn.open_table(CREDITS).map_err(storage)?,
+        })
+    }
+
+    /// Applies one op; the second value is set when the group must abort.
+    fn apply(&mut self, op: Op) -> (Staged, Option<String>) {
+        match op {
+            Op::CreateUser { user, reply } => {
+                let (result, fatal) = split(self.create_user(user));
+                (Staged::User(reply, result), fatal)
+            }
+            Op::CreateKey { key, reply } => {
+                let (result, fatal) = split(self.create_key(key));
+                (Staged::Key(reply, result), fatal)
+            }
+            Op::RevokeKey {
+                user,
+                id,
+                now,
+                reply,
+            } => {
+                let (result, fatal) = split(self.revoke_key(user, &id, now));
+                (Staged::Revoked(reply, result), fatal)
+            }
+            Op::Settle { row, charge, reply } => {
+                let (result, fatal) = split(self.settle(&row));
+                (Staged::Settled(reply, charge, result), fatal)
+            }
+            Op::Credit { entry, reply } => {
+                let user = entry.user_id;
+                let (result, fatal) = split(self.credit(&entry));
+                (Staged::Credited(reply, user, result), fatal)
+            }
+            Op::Flush { reply } => (Staged::Flushed(reply), None),
+            Op::Shutdown => (Staged::Nothing, None),
+        }
+    }
+
+    fn next_counter(&mut self, name: &str, first: u64) -> Result<u64, StoreError> {
+        let value = self
+            .meta
+            .get(name)
+            .map_err(storage)?
+            .map_or(first, |v| v.value());
+        let next = value
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Storage(format!("counter {name} exhausted")))?;
+        self.meta.insert(name, next).map_err(storage)?;
+        Ok(value)
+    }
+
+    fn stored_balance(&self, user: UserId) -> Result<Option<Usd>, StoreError> {
+        Ok(self
+            .balances
+            .get(user)
+            .map_err(storage)?
+            .map(|b| Usd::from_pico(b.value())))
+    }
+
+    fn create_user(&mut self, new: NewUser) -> Applied<(User, Usd)> {
+        if self
+            .usernames
+            .get(new.username.as_str())
+            .map_err(storage)?
+            .is_some()
+        {
+            return Ok(Err(StoreError::UserExists(new.username)));
+        }
+        let id = self.next_counter(META_NEXT_USER, 1)?;
+        let user = User {
+            id,
+            username: new.username,
+            password_hash: new.password_hash,
+            role: new.role,
+            created_at: now_ms() / 1000,
+        };
+        self.users
+            .insert(id, encode(&user)?.as_slice())
+            .map_err(storage)?;
+        self.usernames
+            .insert(user.username.as_str(), id)
+            .map_err(storage)?;
+        if !new.credits.is_zero() {
+            let entry = CreditEntry {
+                user_id: id,
+                amount: new.credits,
+                reason: "opening credit".into(),
+                by: None,
+                created_at_ms: now_ms(),
+            };
+            let seq = self.next_counter(META_NEXT_SEQ, 0)?;
+            self.credits
+                .insert((id, seq), encode(&entry)?.as_slice())
+                .map_err(storage)?;
+        }
+        self.balances
+            .insert(id, new.credits.pico())
+            .map_err(storage)?;
+        Ok(Ok((user, new.credits)))
+    }
+
+    fn create_key(&mut self, key: ApiKeyRecord) -> Applied<ApiKeyRecord> {
+        if self.users.get(key.user_id).map_err(storage)?.is_none() {
+            return Ok(Err(StoreError::UserNotFound));
+        }
+        let taken = self.keys.get(key.hash).map_err(storage)?.is_some()
+            || self
+                .key_ids
+                .get(key.id.as_str())
+                .map_err(storage)?
+                .is_some();
+        if taken {
+            return Ok(Err(StoreError::Storage(
+                "an API key with this id or hash already exists".into(),
+            )));
+        }
+        self.keys
+            .insert(key.hash, encode(&key)?.as_slice())
+            .map_err(storage)?;
+        self.key_ids
+            .insert(key.id.as_str(), key.hash)
+            .map_err(storage)?;
+        Ok(Ok(key))
+    }
+
+    fn revoke_key(&mut self, user: UserId, id: &str, now: u64) -> Applied<ApiKeyRecord> {
+        let Some(hash) = self.key_ids.get(id).map_err(storage)?.map(|h| h.value()) else {
+            return Ok(Err(StoreError::KeyNotFound));
+        };
+        let mut key: ApiKeyRecord = match self.keys.get(hash).map_err(storage)? {
+            Some(value) => decode(value.value())?,
+            None => return Ok(Err(StoreError::KeyNotFound)),
+        };
+        if key.user_id != user {
+            return Ok(Err(StoreError::KeyNotFound));
+        }
+        // Revoking twice keeps the first time.
+        if key.revoked_at.is_none() {
+            key.revoked_at = Some(now);
+            self.keys
+                .insert(hash, encode(&key)?.as_slice())
+                .map_err(storage)?;
+        }
+        Ok(Ok(key))
+    }
+
+    fn settle(&mut self, row: &UsageRow) -> Applied<Usd> {
+        let Some(balance) = self.stored_balance(row.user_id)? else {
+            return Ok(Err(StoreError::UserNotFound));
+        };
+        let Some(balance) = balance.checked_sub(row.cost) else {
+            return Ok(Err(StoreError::Storage("balance out of range".into())));
+        };
+        let seq = self.next_counter(META_NEXT_SEQ, 0)?;
+        self.usage
+            .insert((row.user_id, seq), encode(row)?.as_slice())
+            .map_err(storage)?;
+        self.balances
+            .insert(row.user_id, balance.pico())
+            .map_err(storage)?;
+        Ok(Ok(balance))
+    }
+
+    fn credit(&mut self, entry: &CreditEntry) -> Applied<Usd> {
+        let Some(balance) = self.stored_balance(entry.user_id)? else {
+            return Ok(Err(StoreError::UserNotFound));
+        };
+        let Some(balance) = balance.checked_add(entry.amount) else {
+            return Ok(Err(StoreError::Storage("balance out of range".into())));
+        };
+        let seq = self.next_counter(META_NEXT_SEQ, 0)?;
+        self.credits
+            .insert((entry.user_id, seq), encode(entry)?.as_slice())
+            .map_err(storage)?;
+        self.balances
+            .insert(entry.user_id, balance.pico())
+            .map_err(storage)?;
+        Ok(Ok(balance))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// History reads
+
+fn read_usage(
+    db: &Database,
+    user: UserId,
+    limit: usize,
+    start: u64,
+) -> Result<UsagePage, StoreError> {
+    let txn = db.begin_read().map_err(storage)?;
+    let table = txn.open_table(USAGE).map_err(storage)?;
+    let mut rows = Vec::with_capacity(limit.min(64));
+    let mut next_cursor = None;
+    for item in table
+        .range((user, 0)..=(user, start))
+        .map_err(storage)?
+        .rev()
+    {
+        let (key, value) = item.map_err(storage)?;
+        if rows.len() == limit {
+            // One row past the page: where the next page starts.
+            next_cursor = Some(encode_cursor(user, key.value().1));
+            break;
+        }
+        rows.push(decode(value.value())?);
+    }
+    Ok(UsagePage { rows, next_cursor })
+}
+
+/// `user.seq` in base64url: opaque to clients, and it names its user so a
+/// cursor from someone else's listing is refused rather than honoured.
+fn encode_cursor(user: UserId, seq: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{user}.{seq}"))
+}
+
+fn decode_cursor(cursor: &str, user: UserId) -> Option<u64> {
+    if cursor.len() > 64 {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let (owner, seq) = text.split_once('.')?;
+    let owner: UserId = owner.parse().ok()?;
+    (owner == user).then_some(())?;
+    seq.parse().ok()
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/// The bare text of a group-aborting error, to be re-wrapped per op.
+fn message(e: &StoreError) -> String {
+    match e {
+        StoreError::Storage(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn storage(e: impl Into<redb::Error>) -> StoreError {
+    StoreError::Storage(e.into().to_string())
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value)
+        .map_err(|e| StoreError::Storage(format!("cannot encode a record: {e}")))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Storage(format!("corrupt record in the database: {e}")))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+// Nothing panics while these locks are held, but if something ever did, the
+// data is still consistent (every update is a single assignment), so carry on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,340 @@
+//! Credits end to end: exact charges, usage rows, refusals before the
+//! provider is called, streams billed like non-streams, races, restarts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn chat_charges_exactly_the_reported_cost_and_writes_one_row() {
+    let h = start().await;
+    let key = h.user_with_key("alice", "1.00").await;
+    let before = usd(&h.balance(&key).await);
+    let r = h.post("/v1/chat/completions", &key, chat_body("hello there")).await;
+    assert_eq!(r.status(), 200);
+    let header = r.headers()["x-indoxrouter-cost"].to_str().unwrap().to_owned();
+    assert!(r.headers().contains_key("x-request-id"));
+    let v: Value = r.json().await.unwrap();
+    let cost = usd(v["usage"]["cost"].as_str().unwrap());
+    assert_eq!(header, cost.to_string());
+    assert_eq!(v["model"].as_str().unwrap().split('/').next(), Some("openai"));
+
+    // The charge is the catalog price of the reported usage, exactly.
+    let usage: indoxrouter::types::Usage = serde_json::from_value(v["usage"].clone()).unwrap();
+    let expected = h
+        .state
+        .client
+        .cost("openai/gpt-4o-mini", &usage)
+        .unwrap()
+        .unwrap()
+        .total;
+    assert_eq!(cost, expected);
+    assert!(cost > indoxrouter::Usd::ZERO);
+
+    let after = usd(&h.balance(&key).await);
+    assert_eq!(before - after, cost);
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["cost"], cost.to_string());
+    assert_eq!(rows[0]["status"], "completed");
+    assert_eq!(rows[0]["prompt_tokens"], usage.prompt_tokens);
+    assert!(rows[0]["key_id"].as_str().unwrap().starts_with("key_"));
+}
+
+#[tokio::test]
+async fn unaffordable_requests_get_402_and_never_reach_the_provider() {
+    let h = start().await;
+    let key = h.user_with_key("bob", "0.000001").await;
+    let before = h.sim.request_count();
+    let r = h.post("/v1/chat/completions", &key, chat_body("hello")).await;
+    assert_eq!(r.status(), 402);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "insufficient_credits");
+    assert_eq!(v["error"]["type"], "insufficient_quota");
+    assert_eq!(h.sim.request_count(), before, "the provider was called");
+    // Same on the seed surface, in the seed's shape.
+    let r = h
+        .post("/api/v1/chat/completions", &key, json!({"messages": [{"role": "user", "content": "hi"}]}))
+        .await;
+    assert_eq!(r.status(), 402);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["success"], false);
+    assert_eq!(v["code"], "insufficient_credits");
+    assert_eq!(h.sim.request_count(), before);
+    assert_eq!(h.balance(&key).await, "0.000001");
+}
+
+#[tokio::test]
+async fn failed_upstream_calls_cost_nothing() {
+    let h = start().await;
+    let key = h.user_with_key("carol", "1").await;
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::Status {
+            status: 500,
+            retry_after: None,
+            body: None,
+        },
+    );
+    let r = h.post("/v1/chat/completions", &key, chat_body("hi")).await;
+    assert_eq!(r.status(), 502);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "provider_unavailable");
+    assert_eq!(h.balance(&key).await, "1");
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "failed");
+    assert_eq!(rows[0]["cost"], "0");
+}
+
+async fn read_sse(r: reqwest::Response) -> (Vec<Value>, bool) {
+    let text = r.text().await.unwrap();
+    let mut chunks = Vec::new();
+    let mut done = false;
+    for line in text.lines() {
+        if let Some(data) = line.strip_prefix("data: ") {
+            if data == "[DONE]" {
+                done = true;
+            } else {
+                chunks.push(serde_json::from_str(data).unwrap());
+            }
+        }
+    }
+    (chunks, done)
+}
+
+#[tokio::test]
+async fn a_stream_costs_exactly_what_the_same_non_stream_costs() {
+    let h = start().await;
+    let key = h.user_with_key("dave", "1").await;
+    let body = chat_body("the same words both ways");
+    let r = h.post("/v1/chat/completions", &key, body.clone()).await;
+    let plain: Value = r.json().await.unwrap();
+    let plain_cost = usd(plain["usage"]["cost"].as_str().unwrap());
+
+    let b1 = usd(&h.balance(&key).await);
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    streamed["stream_options"] = json!({"include_usage": true});
+    let r = h.post("/v1/chat/completions", &key, streamed).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    let (chunks, done) = read_sse(r).await;
+    assert!(done);
+    let usage_chunk = chunks.iter().find(|c| c.get("usage").is_some()).unwrap();
+    assert_eq!(usd(usage_chunk["usage"]["cost"].as_str().unwrap()), plain_cost);
+    let b2 = usd(&h.balance(&key).await);
+    assert_eq!(b1 - b2, plain_cost);
+
+    // Without include_usage the usage chunk is not forwarded, but billed the same.
+    let mut quiet = body.clone();
+    quiet["stream"] = json!(true);
+    let (chunks, done) = read_sse(h.post("/v1/chat/completions", &key, quiet).await).await;
+    assert!(done);
+    assert!(chunks.iter().all(|c| c.get("usage").is_none()));
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, plain["choices"][0]["message"]["content"].as_str().unwrap());
+    let b3 = usd(&h.balance(&key).await);
+    assert_eq!(b2 - b3, plain_cost);
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["cost"] == plain_cost.to_string()));
+}
+
+#[tokio::test]
+async fn a_cut_stream_bills_the_delivered_tokens_by_the_documented_rule() {
+    let h = start().await;
+    let key = h.user_with_key("erin", "1").await;
+    h.sim.push_fault("openai", indoxrouter_simulator::Fault::CutStream { after_chunks: 3 });
+    let mut body = chat_body("tell me something");
+    body["stream"] = json!(true);
+    let r = h.post("/v1/chat/completions", &key, body).await;
+    let (chunks, done) = read_sse(r).await;
+    assert!(!done, "a broken stream must not end with [DONE]");
+    let last = chunks.last().unwrap();
+    assert!(last.get("error").is_some(), "{last}");
+    let delivered: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert!(!delivered.is_empty());
+    let rows = h.usage(&key).await;
+    assert_eq!(rows[0]["status"], "upstream_error");
+    let prompt = indoxrouter_server::billing::counted_chat_usage(
+        &[indoxrouter::types::Message::user("tell me something")],
+        delivered.len() as u64,
+    );
+    assert_eq!(rows[0]["prompt_tokens"], prompt.prompt_tokens);
+    assert_eq!(rows[0]["completion_tokens"], prompt.completion_tokens);
+    let expected = h
+        .state
+        .client
+        .cost("openai/gpt-4o-mini", &prompt)
+        .unwrap()
+        .unwrap()
+        .total;
+    assert_eq!(rows[0]["cost"], expected.to_string());
+    assert_eq!(usd("1") - usd(&h.balance(&key).await), expected);
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_cancels_upstream_and_is_billed() {
+    let h = start().await;
+    let key = h.user_with_key("frank", "1").await;
+    h.sim.push_fault("openai", indoxrouter_simulator::Fault::Stall { after_chunks: 2 });
+    let mut body = chat_body("stall please");
+    body["stream"] = json!(true);
+    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    let first = r.chunk().await.unwrap().unwrap();
+    assert!(first.starts_with(b"data: "));
+    drop(r);
+    // The relay notices, drops the upstream stream and settles.
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = h.usage(&key).await;
+        if !rows.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "client_disconnected");
+    for _ in 0..100 {
+        if h.sim.open_streams() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(h.sim.open_streams(), 0, "upstream stream still open");
+}
+
+#[tokio::test]
+async fn concurrent_requests_racing_one_balance_never_overspend() {
+    let h = start().await;
+    // Enough for a few reservations only.
+    let key = h.user_with_key("gina", "0.0001").await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let http = h.http.clone();
+        let url = format!("{}/v1/chat/completions", h.url);
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(key)
+                .json(&chat_body(&format!("request number {i}")))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut ok = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => ok += 1,
+            402 => refused += 1,
+            s => panic!("unexpected status {s}"),
+        }
+    }
+    assert!(ok > 0 && refused > 0, "ok {ok} refused {refused}");
+    let balance = usd(&h.balance(&key).await);
+    assert!(!balance.is_negative(), "overspent: {balance}");
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), ok);
+    let spent: indoxrouter::Usd = rows.iter().map(|r| usd(r["cost"].as_str().unwrap())).sum();
+    assert_eq!(usd("0.0001") - spent, balance);
+    assert_eq!(h.sim.request_count(), ok, "refused requests reached the provider");
+}
+
+#[tokio::test]
+async fn balances_and_rows_survive_a_restart_and_reservations_do_not() {
+    let mut h = start().await;
+    let key = h.user_with_key("hank", "2").await;
+    for _ in 0..3 {
+        assert_eq!(h.post("/v1/chat/completions", &key, chat_body("hi")).await.status(), 200);
+    }
+    let balance = h.balance(&key).await;
+    h.shutdown().await;
+    drop(h.state);
+
+    let config = indoxrouter_server::Config::for_tests(h.dir.path(), ADMIN_PASSWORD);
+    let (state, boot) = indoxrouter_server::AppState::open(&config, client_for(&h.sim))
+        .await
+        .unwrap();
+    assert!(!boot.admin_created);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = indoxrouter_server::serve::start(state.clone(), listener).unwrap();
+    let url = server.url();
+    let me: Value = h
+        .http
+        .get(format!("{url}/api/v1/users/me"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["balance"], balance);
+    assert_eq!(me["available"], balance);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_finishes_and_settles_in_flight_requests() {
+    let mut h = start().await;
+    let key = h.user_with_key("ivy", "1").await;
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::SlowFirstByte(std::time::Duration::from_millis(400)),
+    );
+    let http = h.http.clone();
+    let url = format!("{}/v1/chat/completions", h.url);
+    let k = key.clone();
+    let inflight = tokio::spawn(async move {
+        let r = http.post(url).bearer_auth(k).json(&chat_body("slow")).send().await.unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    h.shutdown().await;
+    let (status, v) = inflight.await.unwrap();
+    assert_eq!(status, 200, "{v}");
+    let cost = usd(v["usage"]["cost"].as_str().unwrap());
+    // The charge is durable: the store shows it after a reopen.
+    drop(h.state);
+    let store = indoxrouter_server::store::redb_store::RedbStore::open(&h.dir.path().join("indoxrouter.redb")).unwrap();
+    use indoxrouter_server::store::{Accounts as _, Ledger as _};
+    let user = store.user_by_name("ivy").unwrap();
+    assert_eq!(store.balance(user.id), usd("1") - cost);
+}
+
+#[tokio::test]
+async fn unpriced_models_are_refused_unless_the_operator_allows_them() {
+    let h = start().await;
+    let key = h.user_with_key("jack", "1").await;
+    let mut body = chat_body("hi");
+    body["model"] = json!("openai/gpt-unlisted-preview");
+    let before = h.sim.request_count();
+    let r = h.post("/v1/chat/completions", &key, body).await;
+    assert_eq!(r.status(), 403);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "model_not_priced");
+    assert_eq!(h.sim.request_count(), before);
+
+    let h = start_with(|c| c.allow_unpriced = true).await;
+    let key = h.user_with_key("jack", "1").await;
+    let mut body = chat_body("hi");
+    body["model"] = json!("openai/gpt-unlisted-preview");
+    let r = h.post("/v1/chat/completions", &key, body).await;
+    assert_eq!(r.status(), 200);
+    let rows = h.usage(&key).await;
+    assert_eq!(rows[0]["unpriced"], true);
+    assert_eq!(rows[0]["cost"], "0");
+}
