@@ -94,7 +94,29 @@ async fn keyed_presets_turn_on_with_their_key() {
         .chat(hi("anthropic/claude-sonnet-4-5"))
         .await
         .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotConfigured);
+    assert!(err.to_string().contains("ANTHROPIC_API_KEY"), "{err}");
+    let err = client
+        .chat(hi("cohere/command-a-03-2025"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
+}
+
+#[tokio::test]
+async fn anthropic_from_its_sdk_variables() {
+    let sim = common::sim().await;
+    let client = Client::builder()
+        .env_vars([
+            ("ANTHROPIC_API_KEY", common::KEY.to_owned()),
+            // Anthropic's SDK takes the host root; `/v1/messages` is ours to add.
+            ("ANTHROPIC_BASE_URL", sim.anthropic_base()),
+        ])
+        .build()
+        .unwrap();
+    assert!(client.providers().contains(&"anthropic"));
+    assert!(client.chat(hi("anthropic/claude-haiku-4-5")).await.is_ok());
+    assert_eq!(sim.requests()[0].path, "/anthropic/v1/messages");
 }
 
 #[test]

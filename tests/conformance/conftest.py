@@ -52,6 +52,10 @@ class Sim:
     def mistral_base(self) -> str:
         return f"{self.root}/mistral"
 
+    @property
+    def anthropic_base(self) -> str:
+        return f"{self.root}/anthropic"
+
     def control(self, path: str):
         """GETs a `/__sim/...` control route and returns its parsed JSON."""
         with urllib.request.urlopen(f"{self.root}/__sim/{path}", timeout=5) as resp:

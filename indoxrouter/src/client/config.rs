@@ -46,7 +46,7 @@ pub(crate) const KNOWN: &[KnownProvider] = &[
     },
     KnownProvider {
         id: "anthropic",
-        kind: None,
+        kind: Some(AdapterKind::Anthropic),
         key_env: Some("ANTHROPIC_API_KEY"),
         alt_key_env: None,
         base_env: "ANTHROPIC_BASE_URL",
@@ -55,7 +55,7 @@ pub(crate) const KNOWN: &[KnownProvider] = &[
     },
     KnownProvider {
         id: "google",
-        kind: None,
+        kind: Some(AdapterKind::Google),
         key_env: Some("GEMINI_API_KEY"),
         alt_key_env: Some("GOOGLE_API_KEY"),
         base_env: "GEMINI_BASE_URL",

@@ -4,6 +4,8 @@
 //! and error bodies. It performs no I/O, so every translation is testable
 //! with fixtures; the [`crate::Client`] owns sending, retries and streaming.
 
+pub mod anthropic;
+pub mod google;
 pub mod openai;
 
 use std::fmt;
@@ -50,6 +52,17 @@ pub enum AdapterKind {
     Mistral,
     /// Any other OpenAI-compatible endpoint (Ollama, vLLM, DeepSeek, Groq…).
     OpenAiCompatible,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// Google's Gemini API.
+    Google,
+}
+
+/// What the catalog knows about the model being called that shapes a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModelLimits {
+    /// The model's maximum output tokens, when the catalog lists the model.
+    pub max_output_tokens: Option<u64>,
 }
 
 /// Everything an adapter needs to address one provider.
@@ -190,6 +203,21 @@ pub trait Adapter: Send + Sync {
         stream: bool,
     ) -> Result<HttpRequest>;
 
+    /// Builds a chat request knowing the model's catalog limits. Adapters
+    /// whose API requires an output cap (Anthropic) use them when the request
+    /// sets none; the default ignores them.
+    fn chat_request_with_limits(
+        &self,
+        cfg: &ProviderConfig,
+        model: &str,
+        limits: ModelLimits,
+        req: &ChatRequest,
+        stream: bool,
+    ) -> Result<HttpRequest> {
+        let _ = limits;
+        self.chat_request(cfg, model, req, stream)
+    }
+
     /// Parses a chat response body.
     fn parse_chat(&self, cfg: &ProviderConfig, body: &[u8]) -> Result<ChatResponse>;
 
@@ -269,6 +297,22 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(text).map_err(|e| Error::decode(provider, e))
 }
 
+/// Longest upstream text quoted in an error.
+const MAX_UPSTREAM_MESSAGE: usize = 500;
+
+/// Upstream error text made safe to show: the key that was sent is redacted
+/// (before clipping, since a key cut in half would no longer match), and
+/// the text is clipped to a readable length.
+pub(crate) fn scrub(cfg: &ProviderConfig, text: &str) -> String {
+    let redacted = crate::error::redact(text, cfg.secret());
+    let clipped = crate::text::clip(&redacted, MAX_UPSTREAM_MESSAGE);
+    if clipped.len() < redacted.len() {
+        format!("{clipped}…")
+    } else {
+        clipped.to_owned()
+    }
+}
+
 /// The `unsupported` error for `capability` on `cfg`'s provider.
 pub(crate) fn unsupported(cfg: &ProviderConfig, capability: &str) -> Error {
     Error::Unsupported {
@@ -283,6 +327,8 @@ pub fn adapter(kind: AdapterKind) -> &'static dyn Adapter {
         AdapterKind::OpenAi => &openai::OPENAI,
         AdapterKind::Mistral => &openai::MISTRAL,
         AdapterKind::OpenAiCompatible => &openai::COMPATIBLE,
+        AdapterKind::Anthropic => &anthropic::ANTHROPIC,
+        AdapterKind::Google => &google::GOOGLE,
     }
 }
 

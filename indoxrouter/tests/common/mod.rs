@@ -35,6 +35,8 @@ pub fn builder(sim: &Simulator) -> ClientBuilder {
         .base_url("openai", sim.openai_base())
         .api_key("mistral", KEY)
         .base_url("mistral", sim.mistral_base())
+        .api_key("anthropic", KEY)
+        .base_url("anthropic", sim.anthropic_base())
         .timeout(Duration::from_secs(10))
         .retry_policy(RetryPolicy::none())
 }

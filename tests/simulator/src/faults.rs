@@ -38,6 +38,13 @@ pub enum Fault {
         /// Events sent before the connection is dropped.
         after_chunks: usize,
     },
+    /// Streams: send this many SSE events, then the provider's in-stream
+    /// error event, and end the body (the status stays 200). Non-streaming
+    /// responses are unaffected.
+    StreamError {
+        /// Events sent before the error event.
+        after_chunks: usize,
+    },
 }
 
 /// What a fault does to a response that is otherwise produced normally.
@@ -47,6 +54,7 @@ pub(crate) enum Effect {
     Malformed,
     Stall(usize),
     Cut(usize),
+    StreamError(usize),
 }
 
 impl Fault {
@@ -108,6 +116,9 @@ impl Fault {
                 "cut" => Some(Fault::CutStream {
                     after_chunks: parse_count(key, value)?,
                 }),
+                "error" => Some(Fault::StreamError {
+                    after_chunks: parse_count(key, value)?,
+                }),
                 "retry_after" | "retry-after" => {
                     retry_after = Some(parse_number(key, value)?);
                     None
@@ -150,6 +161,7 @@ impl Fault {
             Fault::MalformedJson => Effect::Malformed,
             Fault::Stall { after_chunks } => Effect::Stall(*after_chunks),
             Fault::CutStream { after_chunks } => Effect::Cut(*after_chunks),
+            Fault::StreamError { after_chunks } => Effect::StreamError(*after_chunks),
             Fault::Status { .. } | Fault::SlowFirstByte(_) => Effect::None,
         }
     }
@@ -255,6 +267,9 @@ pub(crate) fn from_json(value: &Value) -> Result<Fault, String> {
         "cut" | "cut_stream" => Ok(Fault::CutStream {
             after_chunks: count("after_chunks")?,
         }),
+        "error" | "stream_error" => Ok(Fault::StreamError {
+            after_chunks: count("after_chunks")?,
+        }),
         other => Err(format!("unknown fault type '{other}'")),
     }
 }
@@ -292,6 +307,10 @@ mod tests {
         assert_eq!(
             Fault::parse(" cut=3 ").unwrap(),
             Fault::CutStream { after_chunks: 3 }
+        );
+        assert_eq!(
+            Fault::parse("error=2").unwrap(),
+            Fault::StreamError { after_chunks: 2 }
         );
         assert_eq!(
             Fault::parse("status=500;body={\"a\":1;\"b\":2}").unwrap(),
@@ -340,6 +359,10 @@ mod tests {
         assert_eq!(
             from_json(&json!("stall=1")).unwrap(),
             Fault::Stall { after_chunks: 1 }
+        );
+        assert_eq!(
+            from_json(&json!({"type": "stream_error", "after_chunks": 1})).unwrap(),
+            Fault::StreamError { after_chunks: 1 }
         );
         assert!(from_json(&json!({"type": "stall"})).is_err());
         assert!(from_json(&json!(42)).is_err());

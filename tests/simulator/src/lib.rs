@@ -1,7 +1,7 @@
 //! A local HTTP server that stands in for AI providers in tests.
 //!
-//! It speaks the real wire formats of OpenAI and Mistral — paths, bearer
-//! auth, JSON shapes, SSE framing, error bodies, rate-limit headers — so the
+//! It speaks the real wire formats of OpenAI, Mistral and Anthropic — paths,
+//! auth headers, JSON shapes, SSE framing, error bodies, rate-limit headers — so the
 //! providers' own SDKs can be pointed at it, and it answers deterministically
 //! so tests can assert exact text and token counts. Faults (error statuses,
 //! malformed JSON, slow or stalled or cut streams) can be queued or requested
@@ -23,6 +23,7 @@
 //! |---|---|---|
 //! | OpenAI | `{root}/openai/v1` (also bare `{root}/v1`) | `POST /chat/completions`, `POST /completions`, `POST /embeddings`, `POST /images/generations`, `GET /models`, `GET /models/{id}` |
 //! | Mistral | `{root}/mistral` + `/v1/...` | `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`, `GET /v1/models/{id}` |
+//! | Anthropic | `{root}/anthropic` + `/v1/...` | `POST /v1/messages`, `GET /v1/models` |
 //!
 //! Control routes (not counted as provider requests): `POST /__sim/faults`
 //! with `{"provider": "openai", "fault": {...}, "times": 1}`, `GET /__sim/faults`
@@ -32,7 +33,13 @@
 //!
 //! # Auth
 //!
-//! Both providers take `Authorization: Bearer <key>`. A request without one
+//! Anthropic takes `x-api-key: <key>` (or, as its newer SDKs send it,
+//! `Authorization: Bearer <key>`) and requires an `anthropic-version` header
+//! (any value; without one: 400). A missing key is a 401
+//! `authentication_error` "x-api-key header is required", a wrong one
+//! "invalid x-api-key".
+//!
+//! OpenAI and Mistral take `Authorization: Bearer <key>`. A request without one
 //! gets a 401 (OpenAI's "You didn't provide an API key…" body; Mistral's
 //! `{"detail":"Unauthorized"}`). If [`SimConfig::api_key`] is set, any other
 //! key also gets a 401 (OpenAI: `code: "invalid_api_key"`, with the key masked
@@ -98,6 +105,23 @@
 //! `max_tokens: 16`, as OpenAI does. **`n`** repeats the same choice with
 //! indexes `0..n`.
 //!
+//! **Anthropic** requests are counted and answered as their OpenAI
+//! equivalent: the `system` prompt (string, or text blocks joined by spaces)
+//! is one system message, each `tool_result` block one tool message (its
+//! text content), `tool_use` blocks are tool calls whose arguments are the
+//! `input` serialized compactly, image blocks are image parts, and
+//! `tools[].input_schema` are the parameters. `tool_choice` `auto`/`any`
+//! call the first tool, `tool` the named one, `none` none. `max_tokens`
+//! (required) and `stop_sequences` apply as above; `stop_reason` is
+//! `end_turn`, `max_tokens`, `tool_use`, or `stop_sequence` with
+//! `stop_sequence` naming the earliest match. With `thinking: {type:
+//! "enabled"}` a `thinking` block `"Let me think about that."` (5 tokens,
+//! with a deterministic `signature`) comes first and counts in
+//! `output_tokens`. **Cache**: if `cache_control` appears anywhere in the
+//! request, `cache_read_input_tokens` = ⌊P/2⌋, `cache_creation_input_tokens`
+//! = ⌊P/4⌋ and `input_tokens` = P − both, for P prompt tokens; otherwise both
+//! cache counts are 0. Ids are `msg_01…` and `toolu_01…`.
+//!
 //! # Streaming
 //!
 //! Events are `data: <json>\n\n`, each flushed as its own write, ending with
@@ -114,6 +138,15 @@
 //!   usage; without it there is no `usage` field and no usage chunk.
 //! - OpenAI legacy completions: one `text_completion` chunk per word, a final
 //!   chunk per choice with the finish reason, and the same usage rule.
+//! - Anthropic: named events (`event: <type>` then `data:`), as in its
+//!   streaming reference: `message_start` (usage with the input counts and
+//!   `output_tokens: 1`), per block `content_block_start` / one
+//!   `content_block_delta` per word (`thinking_delta` then a `signature_delta`
+//!   for thinking, `text_delta` for text; a tool-use block starts with
+//!   `input: {}` and sends an empty `input_json_delta` then 8-character
+//!   fragments) / `content_block_stop`, a `ping` after the first block
+//!   starts, `message_delta` with `stop_reason`, `stop_sequence` and the
+//!   cumulative `output_tokens`, and `message_stop`. No `[DONE]`.
 //! - Mistral: a first chunk with `delta {role: "assistant", content: ""}`, one
 //!   chunk per word, a final `delta {content: ""}` chunk with the finish
 //!   reason, which on the last choice also carries `usage`. A tool call comes
@@ -152,6 +185,18 @@
 //! [`MISSING_MODEL`] (`sim-missing`) always gets a 404 (on Mistral with the
 //! `invalid_model` body).
 //!
+//! Anthropic accepts ids starting `claude-`; others (and `sim-missing`) get
+//! its 404 `not_found_error` "model: x". Its errors are
+//! `{"type":"error","error":{"type","message"}}`: 400 `invalid_request_error`
+//! for unknown top-level fields (OpenAI's `n`, `stream_options`,
+//! `response_format`…: "x: Extra inputs are not permitted"), a missing
+//! `max_tokens`, a `system` role in `messages`, empty text blocks, image
+//! `media_type`s other than jpeg/png/gif/webp, OpenAI-style `image_url`
+//! parts, `temperature` outside 0–1, and `tool_result` blocks whose
+//! `tool_use_id` has no `tool_use` in the previous message; status faults
+//! answer with the documented type for the status (`rate_limit_error`,
+//! `overloaded_error` for 529, `api_error` for other 5xx…).
+//!
 //! Validation errors use the providers' own wording: OpenAI's
 //! `{"error":{"message","type","param","code"}}` 400s (missing/invalid
 //! parameters, `max_tokens` on reasoning models, tool messages not answering a
@@ -177,6 +222,9 @@
 //! - `slow=500ms`, `slow=2s`, `slow=250` (milliseconds) — [`Fault::SlowFirstByte`]
 //! - `stall=2` — [`Fault::Stall`]
 //! - `cut=3` — [`Fault::CutStream`]
+//! - `error=3` — [`Fault::StreamError`]: after 3 events, the provider's
+//!   in-stream error (Anthropic: an `error` event with `overloaded_error`;
+//!   OpenAI and Mistral: a `data:` line with OpenAI's `server_error` object)
 //!
 //! A status fault answers before auth and validation run; the other kinds
 //! alter the response the request would otherwise get (including an error).
@@ -184,14 +232,17 @@
 //! For `/__sim/faults`, `fault` is either a header-syntax string or an object:
 //! `{"type":"status","status":429,"retry_after":2,"body":null}`,
 //! `{"type":"malformed"}`, `{"type":"slow","ms":500}`,
-//! `{"type":"stall","after_chunks":2}`, `{"type":"cut","after_chunks":3}`.
+//! `{"type":"stall","after_chunks":2}`, `{"type":"cut","after_chunks":3}`,
+//! `{"type":"stream_error","after_chunks":3}`.
 //! `after_chunks` counts SSE events including the first role chunk.
 
+mod anthropic;
 mod auth;
 mod chat;
 mod control;
 mod embeddings;
 mod faults;
+mod google;
 mod ids;
 mod mistral;
 mod openai;
@@ -265,8 +316,20 @@ impl Simulator {
         format!("{}/mistral", self.state.root)
     }
 
+    /// Anthropic's base URL, `{root}/anthropic` (what `ANTHROPIC_BASE_URL`
+    /// expects); its paths start with `/v1/`.
+    pub fn anthropic_base(&self) -> String {
+        format!("{}/anthropic", self.state.root)
+    }
+
+    /// Gemini's base URL, `{root}/google` (what `GEMINI_BASE_URL` and the
+    /// google-genai SDK's `base_url` expect); its paths start with `/v1beta/`.
+    pub fn google_base(&self) -> String {
+        format!("{}/google", self.state.root)
+    }
+
     /// Queues `fault` for the next request to `provider` (`"openai"`,
-    /// `"mistral"`, or `"*"` for whichever comes first). Faults are consumed
+    /// `"mistral"`, `"anthropic"`, or `"*"` for whichever comes first). Faults are consumed
     /// one per request, oldest first.
     pub fn push_fault(&self, provider: &str, fault: Fault) {
         self.state.push_fault(provider, fault);

@@ -9,14 +9,20 @@ use serde_json::Value;
 use crate::faults::Effect;
 use crate::sse::{self, Body, Tail};
 
+/// What OpenAI sends when a stream fails after its 200.
+const OPENAI_STREAM_ERROR: &str = r#"{"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}}"#;
+
 /// Stands in for the second SSE event when a stream is made malformed.
 const MALFORMED_EVENT: &str = r#"{"id":"sim-malformed","object":"chat.completion.chunk","choices":[{"delta":{"content":"unterminated"#;
 
 #[derive(Debug, Clone)]
 pub(crate) enum ReplyBody {
     Json(Value),
-    /// SSE payloads, each sent as one `data:` event.
-    Events(Vec<String>),
+    /// Framed SSE events, and the event a `StreamError` fault sends in their place.
+    Events {
+        frames: Vec<Bytes>,
+        error: Bytes,
+    },
     Raw {
         content_type: &'static str,
         bytes: Bytes,
@@ -39,11 +45,44 @@ impl Reply {
         }
     }
 
+    /// SSE payloads, each sent as one `data:` event (OpenAI's framing).
     pub(crate) fn events(events: Vec<String>) -> Reply {
         Reply {
             status: 200,
             headers: Vec::new(),
-            body: ReplyBody::Events(events),
+            body: ReplyBody::Events {
+                frames: events.iter().map(|e| sse::frame(e)).collect(),
+                error: sse::frame(OPENAI_STREAM_ERROR),
+            },
+        }
+    }
+
+    /// Events with `event:` names (Anthropic's framing), and the named
+    /// event a `StreamError` fault sends instead of the rest.
+    pub(crate) fn named_events(events: Vec<(&'static str, String)>, error: (&str, &str)) -> Reply {
+        Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: ReplyBody::Events {
+                frames: events
+                    .iter()
+                    .map(|(name, data)| sse::named_frame(name, data))
+                    .collect(),
+                error: sse::named_frame(error.0, error.1),
+            },
+        }
+    }
+
+    /// `data:` events ended by `\r\n\r\n`, as Google frames them, and the
+    /// `data:` payload a `StreamError` fault sends instead of the rest.
+    pub(crate) fn crlf_events(events: Vec<String>, error: &str) -> Reply {
+        Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: ReplyBody::Events {
+                frames: events.iter().map(|e| sse::crlf_frame(e)).collect(),
+                error: sse::crlf_frame(error),
+            },
         }
     }
 
@@ -74,9 +113,10 @@ impl Reply {
                 content_type,
                 bytes,
             } => (content_type, single(bytes, effect)),
-            ReplyBody::Events(events) => {
-                ("text/event-stream; charset=utf-8", stream(events, effect))
-            }
+            ReplyBody::Events { frames, error } => (
+                "text/event-stream; charset=utf-8",
+                stream(frames, error, effect),
+            ),
         };
         let mut response = Response::new(body);
         // Informational statuses can't carry a response body, so a fault
@@ -111,15 +151,14 @@ fn half(bytes: &Bytes) -> Bytes {
 
 fn single(bytes: Bytes, effect: Effect) -> Body {
     match effect {
-        Effect::None => sse::whole(bytes),
+        Effect::None | Effect::StreamError(_) => sse::whole(bytes),
         Effect::Malformed => sse::whole(half(&bytes)),
         Effect::Stall(_) => sse::chunked(Vec::new(), Tail::Stall),
         Effect::Cut(_) => sse::chunked(vec![half(&bytes)], Tail::Cut),
     }
 }
 
-fn stream(events: Vec<String>, effect: Effect) -> Body {
-    let mut frames: Vec<Bytes> = events.iter().map(|e| sse::frame(e)).collect();
+fn stream(mut frames: Vec<Bytes>, error: Bytes, effect: Effect) -> Body {
     let tail = match effect {
         Effect::None => Tail::Done,
         Effect::Malformed => {
@@ -133,6 +172,11 @@ fn stream(events: Vec<String>, effect: Effect) -> Body {
         Effect::Cut(after) => {
             frames.truncate(after);
             Tail::Cut
+        }
+        Effect::StreamError(after) => {
+            frames.truncate(after);
+            frames.push(error);
+            Tail::Done
         }
     };
     sse::chunked(frames, tail)

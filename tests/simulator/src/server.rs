@@ -24,13 +24,15 @@ use crate::faults::{Effect, FAULT_HEADER, Fault};
 use crate::reply::Reply;
 use crate::sse::Body;
 use crate::state::{RecordedRequest, State};
-use crate::{mistral, openai};
+use crate::{anthropic, google, mistral, openai};
 
 /// What a provider handler gets to see of a request.
 pub(crate) struct Ctx<'a> {
     pub method: &'a Method,
     /// The path after the provider prefix, e.g. `/v1/chat/completions`.
     pub path: &'a str,
+    /// The query string, if any (`alt=sse`).
+    pub query: Option<&'a str>,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     /// This request's number, for deterministic ids.
@@ -45,6 +47,8 @@ pub(crate) struct Ctx<'a> {
 enum Provider {
     OpenAi,
     Mistral,
+    Anthropic,
+    Google,
 }
 
 impl Provider {
@@ -52,6 +56,8 @@ impl Provider {
         match self {
             Provider::OpenAi => "openai",
             Provider::Mistral => "mistral",
+            Provider::Anthropic => "anthropic",
+            Provider::Google => "google",
         }
     }
 
@@ -59,6 +65,8 @@ impl Provider {
         match self {
             Provider::OpenAi => openai::handle(ctx),
             Provider::Mistral => mistral::handle(ctx),
+            Provider::Anthropic => anthropic::handle(ctx),
+            Provider::Google => google::handle(ctx),
         }
     }
 
@@ -66,6 +74,8 @@ impl Provider {
         match self {
             Provider::OpenAi => openai::status_error(ctx, status, retry_after),
             Provider::Mistral => mistral::status_error(ctx, status, retry_after),
+            Provider::Anthropic => anthropic::status_error(ctx, status, retry_after),
+            Provider::Google => google::status_error(ctx, status, retry_after),
         }
     }
 
@@ -73,6 +83,8 @@ impl Provider {
         match self {
             Provider::OpenAi => openai::custom_error(ctx, status, body),
             Provider::Mistral => mistral::custom_error(ctx, status, body),
+            Provider::Anthropic => anthropic::custom_error(ctx, status, body),
+            Provider::Google => google::custom_error(ctx, status, body),
         }
     }
 
@@ -80,6 +92,8 @@ impl Provider {
         match self {
             Provider::OpenAi => openai::bad_fault_header(ctx, message),
             Provider::Mistral => mistral::bad_fault_header(ctx, message),
+            Provider::Anthropic => anthropic::bad_fault_header(ctx, message),
+            Provider::Google => google::bad_fault_header(ctx, message),
         }
     }
 }
@@ -91,6 +105,8 @@ fn route(path: &str) -> Option<(Provider, &str)> {
     for (prefix, provider) in [
         ("/openai", Provider::OpenAi),
         ("/mistral", Provider::Mistral),
+        ("/anthropic", Provider::Anthropic),
+        ("/google", Provider::Google),
     ] {
         if let Some(rest) = path.strip_prefix(prefix).filter(|rest| trimmed(rest)) {
             return Some((provider, rest.trim_end_matches('/')));
@@ -175,6 +191,7 @@ async fn serve(
     let ctx = Ctx {
         method: &parts.method,
         path: provider_path,
+        query: parts.uri.query(),
         headers: &parts.headers,
         body: &bytes,
         seq: state.next_seq(),
@@ -228,7 +245,7 @@ async fn serve(
 
 fn unknown_path(method: &Method, path: &str) -> Response<Body> {
     let message = format!(
-        "No provider serves {method} {path}; use /openai/v1/..., /v1/... or /mistral/v1/..."
+        "No provider serves {method} {path}; use /openai/v1/..., /v1/..., /mistral/v1/..., /anthropic/v1/... or /google/v1beta/..."
     );
     Reply::json(404, json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}))
         .into_response(Effect::None)
@@ -251,6 +268,10 @@ mod tests {
             Some((Provider::Mistral, "/v1/embeddings"))
         );
         assert_eq!(route("/mistral"), Some((Provider::Mistral, "")));
+        assert_eq!(
+            route("/anthropic/v1/messages"),
+            Some((Provider::Anthropic, "/v1/messages"))
+        );
         assert_eq!(route("/openaix/v1"), None);
         assert_eq!(route("/"), None);
     }

@@ -30,6 +30,16 @@ pub(crate) fn frame(payload: &str) -> Bytes {
     Bytes::from(format!("data: {payload}\n\n"))
 }
 
+/// Frames one named SSE event: `event: <name>` then its `data:` line.
+pub(crate) fn named_frame(name: &str, payload: &str) -> Bytes {
+    Bytes::from(format!("event: {name}\ndata: {payload}\n\n"))
+}
+
+/// Frames one SSE event with CRLF line ends, as Google's servers send them.
+pub(crate) fn crlf_frame(payload: &str) -> Bytes {
+    Bytes::from(format!("data: {payload}\r\n\r\n"))
+}
+
 /// A body sent in one piece, with a `Content-Length`.
 pub(crate) fn whole(bytes: Bytes) -> Body {
     Full::new(bytes)

@@ -18,7 +18,7 @@ pub struct RecordedRequest {
     pub method: String,
     /// Request path including any query string, e.g. `/openai/v1/chat/completions`.
     pub path: String,
-    /// Which provider handled it: `openai` or `mistral`.
+    /// Which provider handled it: `openai`, `mistral`, `anthropic`, `google` or `cohere`.
     pub provider: String,
     /// Headers by lowercase name; credential values are masked.
     pub headers: BTreeMap<String, String>,

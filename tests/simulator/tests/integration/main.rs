@@ -1,6 +1,7 @@
 //! Integration tests: a real simulator on a real port, driven over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod anthropic;
 mod common;
 mod control;
 mod faults;
