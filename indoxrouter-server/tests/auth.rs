@@ -1,0 +1,207 @@
+//! Authentication and authorization: tokens, keys, attacks, roles.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use base64::Engine as _;
+use common::*;
+use serde_json::{Value, json};
+
+fn b64(v: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v)
+}
+
+async fn status(h: &Harness, token: &str) -> u16 {
+    h.get("/api/v1/users/me", token).await.status().as_u16()
+}
+
+#[tokio::test]
+async fn form_and_json_login_issue_working_tokens() {
+    let h = start().await;
+    let r = h
+        .http
+        .post(format!("{}/api/v1/auth/token", h.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username=admin&password={ADMIN_PASSWORD}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["token_type"], "bearer");
+    assert_eq!(v["expires_in"], 3600);
+    let token = v["access_token"].as_str().unwrap();
+    let me: Value = h.get("/api/v1/users/me", token).await.json().await.unwrap();
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["balance"], "0");
+
+    let r = h
+        .http
+        .post(format!("{}/api/v1/auth/login", h.url))
+        .json(&json!({"username": "admin", "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["success"], false);
+    assert_eq!(v["code"], "unauthorized");
+    let r = h
+        .http
+        .post(format!("{}/api/v1/auth/login", h.url))
+        .json(&json!({"username": "nobody", "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn forged_expired_and_alg_none_tokens_are_rejected() {
+    let h = start().await;
+    let good = h.admin().await;
+    assert_eq!(status(&h, &good).await, 200);
+    let parts: Vec<&str> = good.split('.').collect();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap())
+            .unwrap();
+
+    // Tampered payload (role kept, subject changed), original signature.
+    let mut forged = claims.clone();
+    forged["sub"] = json!("999");
+    let tampered = format!("{}.{}.{}", parts[0], b64(forged.to_string().as_bytes()), parts[2]);
+    assert_eq!(status(&h, &tampered).await, 401);
+
+    // alg: none with no signature.
+    let none_header = b64(br#"{"alg":"none","typ":"JWT"}"#);
+    let none = format!("{none_header}.{}.", parts[1]);
+    assert_eq!(status(&h, &none).await, 401);
+
+    // Signed with another secret.
+    let other = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"some-other-secret-of-enough-length!!"),
+    )
+    .unwrap();
+    assert_eq!(status(&h, &other).await, 401);
+
+    // Right secret, expired.
+    let mut expired = claims.clone();
+    expired["exp"] = json!(1_000_000_000);
+    let secret = "test-secret-that-is-long-enough-for-hs256";
+    let old = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &expired,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(status(&h, &old).await, 401);
+
+    // Right secret, no exp at all.
+    let mut no_exp = claims.clone();
+    no_exp.as_object_mut().unwrap().remove("exp");
+    let t = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &no_exp,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(status(&h, &t).await, 401);
+
+    // Right secret, other HMAC algorithm.
+    let t = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(status(&h, &t).await, 401);
+
+    // Garbage and missing headers.
+    assert_eq!(status(&h, "not-a-token").await, 401);
+    let r = h.http.get(format!("{}/api/v1/users/me", h.url)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+}
+
+#[tokio::test]
+async fn api_keys_are_shown_once_listed_without_secret_and_revocable() {
+    let h = start().await;
+    let key = h.user_with_key("kim", "1").await;
+    assert!(key.starts_with("ixr-"));
+    assert_eq!(status(&h, &key).await, 200);
+    let token = h.login("kim", "password-123").await;
+    let list: Value = h.get("/api/v1/keys", &token).await.json().await.unwrap();
+    let listed = list["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(list.to_string().find(&key).is_none(), "the key itself was listed");
+    assert!(listed[0].get("key").is_none());
+    assert!(key.starts_with(listed[0]["prefix"].as_str().unwrap()));
+    let id = listed[0]["id"].as_str().unwrap();
+
+    // Another user cannot revoke it.
+    let other = h.user_with_key("lee", "1").await;
+    let r = h
+        .http
+        .delete(format!("{}/api/v1/keys/{id}", h.url))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(status(&h, &key).await, 200);
+
+    let r = h
+        .http
+        .delete(format!("{}/api/v1/keys/{id}", h.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(status(&h, &key).await, 401);
+    // A well-formed key that was never issued.
+    assert_eq!(status(&h, "ixr-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await, 401);
+}
+
+#[tokio::test]
+async fn users_cannot_use_admin_routes_and_admins_manage_credits() {
+    let h = start().await;
+    let key = h.user_with_key("max", "1.50").await;
+    let r = h.get("/api/v1/admin/users", &key).await;
+    assert_eq!(r.status(), 403);
+    let r = h
+        .post("/api/v1/admin/users/max/credits", &key, json!({"amount": "100", "reason": "self"}))
+        .await;
+    assert_eq!(r.status(), 403);
+
+    let admin = h.admin().await;
+    let r = h
+        .post("/api/v1/admin/users/max/credits", &admin, json!({"amount": "-0.25", "reason": "refund reversal"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["balance"], "1.25");
+    assert_eq!(h.balance(&key).await, "1.25");
+    // Amounts are decimal strings: a JSON number would have passed through a float.
+    let r = h
+        .post("/api/v1/admin/users/max/credits", &admin, json!({"amount": 0.1, "reason": "x"}))
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = h
+        .post("/api/v1/admin/users/nobody/credits", &admin, json!({"amount": "1", "reason": "x"}))
+        .await;
+    assert_eq!(r.status(), 404);
+    let list: Value = h.get("/api/v1/admin/users", &admin).await.json().await.unwrap();
+    let names: Vec<&str> = list["data"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["admin", "max"]);
+    // Duplicate usernames conflict.
+    let r = h
+        .post("/api/v1/admin/users", &admin, json!({"username": "max", "password": "password-123"}))
+        .await;
+    assert_eq!(r.status(), 409);
+    // Password hashes never leave the server.
+    assert!(!list.to_string().contains("argon2"));
+}

@@ -1,0 +1,223 @@
+//! Both API surfaces: the seed's envelope, OpenAI's shapes, models, health
+//! and errors with the right status and code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn seed_chat_answers_in_the_seed_envelope() {
+    let h = start().await;
+    let key = h.user_with_key("nina", "1").await;
+    let r = h
+        .post(
+            "/api/v1/chat/completions",
+            &key,
+            json!({"provider": "openai", "model": "gpt-4o-mini",
+                   "messages": [{"role": "user", "content": "hello seed"}],
+                   "additional_params": {"seed": 1}}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["success"], true);
+    assert_eq!(v["provider"], "openai");
+    assert!(v["model"].as_str().unwrap().starts_with("openai/gpt-4o-mini"));
+    assert!(v["data"].as_str().unwrap().contains("hello seed"));
+    assert_eq!(v["finish_reason"], "stop");
+    for field in ["request_id", "created_at", "duration_ms", "message"] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    let u = &v["usage"];
+    assert_eq!(
+        u["tokens_total"].as_u64().unwrap(),
+        u["tokens_prompt"].as_u64().unwrap() + u["tokens_completion"].as_u64().unwrap()
+    );
+    let cost = usd(u["cost"].as_str().unwrap());
+    assert_eq!(usd("1") - usd(&h.balance(&key).await), cost);
+    assert!(u["latency"].as_f64().is_some());
+    assert!(u["timestamp"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn seed_embeddings_completions_and_images() {
+    let h = start().await;
+    let key = h.user_with_key("omar", "5").await;
+    let r = h
+        .post("/api/v1/embeddings", &key, json!({"provider": "openai", "model": "text-embedding-3-small", "text": ["a b", "c"]}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let data = v["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(v["dimensions"].as_u64().unwrap() as usize, data[0].as_array().unwrap().len());
+
+    let r = h
+        .post("/api/v1/completions", &key, json!({"model": "openai/gpt-4o-mini", "prompt": "once upon"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["data"].as_str().unwrap().contains("once upon"));
+
+    let r = h
+        .post("/api/v1/images/generations", &key, json!({"model": "openai/dall-e-2", "prompt": "a cat", "size": "256x256"}))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    assert_eq!(v["usage"]["cost"], "0.016");
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["endpoint"], "images");
+    assert_eq!(rows[0]["images"], 1);
+}
+
+#[tokio::test]
+async fn openai_embeddings_honour_base64_encoding() {
+    let h = start().await;
+    let key = h.user_with_key("pia", "1").await;
+    let body = json!({"model": "openai/text-embedding-3-small", "input": "hello"});
+    let floats: Value = h.post("/v1/embeddings", &key, body.clone()).await.json().await.unwrap();
+    let mut b = body.clone();
+    b["encoding_format"] = json!("base64");
+    let packed: Value = h.post("/v1/embeddings", &key, b).await.json().await.unwrap();
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(packed["data"][0]["embedding"].as_str().unwrap())
+        .unwrap();
+    let decoded: Vec<f32> = bytes.chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let expected: Vec<f32> = floats["data"][0]["embedding"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(decoded, expected);
+    assert!(packed["usage"]["cost"].is_string());
+}
+
+#[tokio::test]
+async fn models_routes() {
+    let h = start().await;
+    let key = h.user_with_key("quinn", "1").await;
+    let v: Value = h.get("/v1/models", &key).await.json().await.unwrap();
+    assert_eq!(v["object"], "list");
+    let ids: Vec<&str> = v["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"openai/gpt-4o-mini"));
+    assert!(ids.iter().all(|id| id.starts_with("openai/") || id.starts_with("mistral/")));
+    let v: Value = h.get("/v1/models/openai/gpt-4o-mini", &key).await.json().await.unwrap();
+    assert_eq!(v["id"], "openai/gpt-4o-mini");
+    assert_eq!(v["owned_by"], "openai");
+    assert_eq!(h.http.get(format!("{}/v1/models", h.url)).send().await.unwrap().status(), 401);
+
+    // The seed's catalog routes are public.
+    let all: Value = h.http.get(format!("{}/api/v1/models/", h.url)).send().await.unwrap().json().await.unwrap();
+    let providers: Vec<&str> = all.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert!(providers.contains(&"anthropic") && providers.contains(&"openai"));
+    let openai = all.as_array().unwrap().iter().find(|p| p["id"] == "openai").unwrap();
+    assert_eq!(openai["configured"], true);
+    let p: Value = h.http.get(format!("{}/api/v1/models/openai", h.url)).send().await.unwrap().json().await.unwrap();
+    assert!(!p["models"].as_array().unwrap().is_empty());
+    let m: Value = h
+        .http
+        .get(format!("{}/api/v1/models/openai/gpt-4o-mini", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m["id"], "gpt-4o-mini");
+    assert!(m["pricing"].is_object(), "{m}");
+    let r = h.http.get(format!("{}/api/v1/models/nope", h.url)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = h.http.get(format!("{}/api/v1/models/openai/nope-model", h.url)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let h = start().await;
+    let r = h.http.get(format!("{}/health", h.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = h.http.get(format!("{}/health/ready", h.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let providers = v["providers"].as_array().unwrap();
+    assert!(providers.contains(&json!("openai")) && providers.contains(&json!("mistral")));
+}
+
+#[tokio::test]
+async fn client_mistakes_get_4xx_with_codes_in_each_surface_shape() {
+    let h = start().await;
+    let key = h.user_with_key("ravi", "1").await;
+    let post_raw = |path: &str, body: &'static str| {
+        h.http
+            .post(format!("{}{path}", h.url))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let r = post_raw("/v1/chat/completions", "{not json").await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "invalid_json");
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+
+    let r = post_raw("/v1/chat/completions", r#"{"model": 5, "messages": []}"#).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let r = post_raw("/api/v1/chat/completions", "[1,2]").await.unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["success"], false);
+
+    let r = h.post("/v1/chat/completions", &key, json!({"model": "openai/no-such-model-xyz", "messages": [{"role": "user", "content": "hi"}]})).await;
+    assert!(r.status() == 404 || r.status() == 403, "{}", r.status());
+
+    let r = h.post("/v1/chat/completions", &key, json!({"model": "nosuchprovider/x", "messages": [{"role": "user", "content": "hi"}]})).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+
+    let r = h.http.get(format!("{}/v1/nothing-here", h.url)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "not_found");
+
+    let big = "x".repeat(17 * 1024 * 1024);
+    let r = h
+        .http
+        .post(format!("{}/v1/chat/completions", h.url))
+        .bearer_auth(&key)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    // Wrong type for `stream`.
+    let r = h.post("/v1/chat/completions", &key, json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": "yes"})).await;
+    assert_eq!(r.status(), 422);
+    // Nothing was charged for any of it.
+    assert_eq!(h.balance(&key).await, "1");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let h = start().await;
+    let r = h
+        .http
+        .get(format!("{}/api/v1/users/me", h.url))
+        .header("x-request-id", "trace-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "trace-123");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["request_id"], "trace-123");
+    let r = h.http.get(format!("{}/api/v1/users/me", h.url)).header("x-request-id", "bad id\u{7f}").send().await;
+    if let Ok(r) = r {
+        assert!(r.headers()["x-request-id"].to_str().unwrap().starts_with("req_"));
+    }
+}
