@@ -36,7 +36,9 @@ pub mod transport;
 pub mod types;
 
 pub use catalog::{Catalog, ModelInfo};
-pub use client::{ChatStream, ChunkAccumulator, Client, ClientBuilder};
+pub use client::{
+    Balance, ChatStream, ChunkAccumulator, Client, ClientBuilder, UsagePage, UsageRecord,
+};
 pub use cost::CostBreakdown;
 pub use error::{Error, ErrorKind, Result};
 pub use money::Usd;

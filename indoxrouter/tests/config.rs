@@ -150,3 +150,24 @@ fn no_secret_in_any_debug_output() {
         format!("Bearer {secret}")
     );
 }
+
+#[tokio::test]
+async fn gemini_from_either_key_variable() {
+    let sim = common::sim().await;
+    for key_var in ["GEMINI_API_KEY", "GOOGLE_API_KEY"] {
+        let client = Client::builder()
+            .env_vars([
+                (key_var, common::KEY.to_owned()),
+                ("GEMINI_BASE_URL", sim.google_base()),
+            ])
+            .build()
+            .unwrap();
+        assert!(client.providers().contains(&"google"), "{key_var}");
+        // `gemini/` is Google's other name.
+        assert!(client.chat(hi("gemini/gemini-2.5-flash")).await.is_ok());
+    }
+    assert_eq!(
+        sim.requests()[0].path,
+        "/google/v1beta/models/gemini-2.5-flash:generateContent"
+    );
+}

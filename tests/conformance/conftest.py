@@ -56,6 +56,10 @@ class Sim:
     def anthropic_base(self) -> str:
         return f"{self.root}/anthropic"
 
+    @property
+    def google_base(self) -> str:
+        return f"{self.root}/google"
+
     def control(self, path: str):
         """GETs a `/__sim/...` control route and returns its parsed JSON."""
         with urllib.request.urlopen(f"{self.root}/__sim/{path}", timeout=5) as resp:

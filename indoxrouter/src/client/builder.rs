@@ -64,6 +64,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     catalog: Option<Catalog>,
     catalog_files: Vec<PathBuf>,
+    hosted: Option<(String, ApiKey)>,
 }
 
 impl Default for ClientBuilder {
@@ -78,6 +79,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             catalog: None,
             catalog_files: Vec::new(),
+            hosted: None,
         }
     }
 }
@@ -174,12 +176,67 @@ impl ClientBuilder {
         self
     }
 
+    /// Hosted mode: send every request to the IndoxRouter server at
+    /// `base_url` (its root, e.g. `http://localhost:8000`) with an API key
+    /// (`ixr-…`) or an access token. Models are named `provider/model` as in
+    /// direct mode; the server holds the provider keys, prices each call and
+    /// reports the charge in `cost`. Provider settings on this builder are
+    /// ignored.
+    pub fn hosted(mut self, base_url: impl Into<String>, api_key: impl Into<String>) -> Self {
+        let url = base_url.into();
+        let root = url.trim_end_matches('/');
+        let root = root.strip_suffix("/v1").unwrap_or(root).to_owned();
+        self.hosted = Some((root, ApiKey::new(api_key)));
+        self
+    }
+
+    /// Hosted mode with a username and password: logs in (`POST
+    /// /api/v1/auth/login`) and uses the access token it gets. The token
+    /// lasts as long as the server's token lifetime (an hour by default);
+    /// long-running processes should use an API key with [`Self::hosted`].
+    pub async fn hosted_login(
+        self,
+        base_url: impl Into<String>,
+        username: &str,
+        password: &str,
+    ) -> Result<Client> {
+        let url = base_url.into();
+        let root = url.trim_end_matches('/');
+        let root = root.strip_suffix("/v1").unwrap_or(root).to_owned();
+        let probe = self.hosted(root.clone(), "").build()?;
+        let token = probe.login(&root, username, password).await?;
+        let mut client = probe;
+        let inner = Arc::get_mut(&mut client.inner).ok_or_else(|| {
+            Error::invalid("internal: the login client was shared before login finished")
+        })?;
+        if let Some(p) = inner.providers.get_mut(crate::provider::hosted::HOSTED_ID) {
+            p.config.api_key = Some(ApiKey::new(token));
+        }
+        Ok(client)
+    }
+
     /// Builds the client. Fails only on invalid configuration.
     pub fn build(self) -> Result<Client> {
         let env = |name: &str| self.env.get(name);
 
         let mut providers: HashMap<String, Provider> = HashMap::new();
-        for known in KNOWN {
+        let hosted_root = self.hosted.as_ref().map(|(root, _)| root.clone());
+        if let Some((root, key)) = self.hosted {
+            let config = ProviderConfig {
+                id: crate::provider::hosted::HOSTED_ID.to_owned(),
+                kind: AdapterKind::OpenAiCompatible,
+                base_url: format!("{root}/v1"),
+                api_key: Some(key).filter(|k| !k.expose().is_empty()),
+            };
+            providers.insert(
+                config.id.clone(),
+                Provider {
+                    adapter: &crate::provider::hosted::HOSTED,
+                    config,
+                },
+            );
+        }
+        for known in KNOWN.iter().filter(|_| hosted_root.is_none()) {
             let Some(kind) = known.kind else { continue };
             let ov = self.overrides.get(known.id).cloned().unwrap_or_default();
             let key = ov.key.or_else(|| {
@@ -218,6 +275,9 @@ impl ClientBuilder {
             }
         }
         compatible.extend(self.compatible);
+        if hosted_root.is_some() {
+            compatible.clear();
+        }
         for (name, url, key) in compatible {
             if matches!(config::known(&name), Some(k) if k.kind != Some(AdapterKind::OpenAiCompatible))
             {
@@ -264,6 +324,7 @@ impl ClientBuilder {
                 transport,
                 providers,
                 catalog,
+                hosted: hosted_root,
             }),
         })
     }

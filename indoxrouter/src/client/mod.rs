@@ -3,6 +3,7 @@
 
 mod builder;
 mod config;
+mod hosted;
 mod stream;
 
 use std::collections::HashMap;
@@ -10,6 +11,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 pub use builder::ClientBuilder;
+pub use hosted::{Balance, UsagePage, UsageRecord};
 pub use stream::{ChatStream, ChunkAccumulator};
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
@@ -37,6 +39,9 @@ struct Inner {
     transport: Transport,
     providers: HashMap<String, Provider>,
     catalog: CatalogRef,
+    /// Hosted mode: the IndoxRouter server's root URL. Every model is then
+    /// served by the one hosted provider.
+    hosted: Option<String>,
 }
 
 /// The built-in catalog is shared, not copied, unless the client changes it.
@@ -250,7 +255,8 @@ impl Client {
                 |t, body| t.provider.adapter.parse_chat(t.cfg(), body),
             )
             .await?;
-        resp.cost = t.price_tokens(&resp.usage);
+        // Hosted mode: the server's charge, which the adapter read.
+        resp.cost = t.price_tokens(&resp.usage).or(resp.cost);
         Ok(resp)
     }
 
@@ -299,7 +305,8 @@ impl Client {
                 |t, body| t.provider.adapter.parse_completion(t.cfg(), body),
             )
             .await?;
-        resp.cost = t.price_tokens(&resp.usage);
+        // Hosted mode: the server's charge, which the adapter read.
+        resp.cost = t.price_tokens(&resp.usage).or(resp.cost);
         Ok(resp)
     }
 
@@ -402,7 +409,8 @@ impl Client {
         if resp.model.is_empty() {
             resp.model = t.model.to_owned();
         }
-        resp.cost = t.price_tokens(&resp.usage);
+        // Hosted mode: the server's charge, which the adapter read.
+        resp.cost = t.price_tokens(&resp.usage).or(resp.cost);
         Ok(resp)
     }
 
@@ -415,6 +423,7 @@ impl Client {
             )
             .await?;
         resp.model = t.model.to_owned();
+        let server_cost = resp.cost.take();
         resp.cost = t.info.and_then(|info| {
             // Token-priced models (gpt-image) report usage; the rest are per image.
             let by_tokens = resp
@@ -428,6 +437,8 @@ impl Client {
                     .image_cost(n, req.size.as_deref(), req.quality.as_deref())
             })
         });
+        // Hosted mode: the server's charge, which the adapter read.
+        resp.cost = resp.cost.or(server_cost);
         Ok(resp)
     }
 
@@ -483,6 +494,16 @@ impl Client {
     }
 
     fn target<'a>(&'a self, id: &'a str) -> Result<Target<'a>> {
+        if self.inner.hosted.is_some()
+            && let Some(provider) = self.inner.providers.get(crate::provider::hosted::HOSTED_ID)
+        {
+            // The server resolves ids (and prices) itself.
+            return Ok(Target {
+                provider,
+                model: id,
+                info: None,
+            });
+        }
         let (provider_id, model) = self.split(id)?;
         if model.is_empty() {
             return Err(Error::InvalidRequest {

@@ -6,6 +6,7 @@
 
 pub mod anthropic;
 pub mod google;
+pub mod hosted;
 pub mod openai;
 
 use std::fmt;

@@ -37,6 +37,8 @@ pub fn builder(sim: &Simulator) -> ClientBuilder {
         .base_url("mistral", sim.mistral_base())
         .api_key("anthropic", KEY)
         .base_url("anthropic", sim.anthropic_base())
+        .api_key("google", KEY)
+        .base_url("google", sim.google_base())
         .timeout(Duration::from_secs(10))
         .retry_policy(RetryPolicy::none())
 }

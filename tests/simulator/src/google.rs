@@ -114,7 +114,9 @@ pub(crate) fn status_error(_ctx: &Ctx<'_>, status: u16, _retry_after: Option<u64
         404 => "Requested entity was not found.",
         429 => "You exceeded your current quota, please check your plan and billing details.",
         503 => "The model is overloaded. Please try again later.",
-        _ => "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+        _ => {
+            "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
+        }
     };
     error(status, message)
 }
@@ -252,11 +254,11 @@ fn list_models() -> Reply {
 fn parse_body(ctx: &Ctx<'_>) -> Result<Object> {
     match serde_json::from_slice::<Value>(ctx.body) {
         Ok(Value::Object(b)) => Ok(b),
-        Ok(_) => Err(error(400, "Invalid JSON payload received. Expected an object.")),
-        Err(e) => Err(error(
+        Ok(_) => Err(error(
             400,
-            &format!("Invalid JSON payload received. {e}"),
+            "Invalid JSON payload received. Expected an object.",
         )),
+        Err(e) => Err(error(400, &format!("Invalid JSON payload received. {e}"))),
     }
 }
 
@@ -275,7 +277,9 @@ fn check_schema(schema: &Value, at: &str) -> Result<()> {
         if k == "type" && !v.is_string() {
             return Err(error(
                 400,
-                &format!("Invalid JSON payload received. Proto field is not repeating, cannot start list at '{at}.type'."),
+                &format!(
+                    "Invalid JSON payload received. Proto field is not repeating, cannot start list at '{at}.type'."
+                ),
             ));
         }
     }
@@ -287,7 +291,13 @@ fn check_schema(schema: &Value, at: &str) -> Result<()> {
     if let Some(items) = o.get("items") {
         check_schema(items, &format!("{at}.items"))?;
     }
-    for (i, v) in o.get("anyOf").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, v) in o
+        .get("anyOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         check_schema(v, &format!("{at}.any_of[{i}]"))?;
     }
     Ok(())
@@ -323,7 +333,12 @@ fn translate(body: &Object) -> Result<Vec<Value>> {
     }
     let contents = match body.get("contents") {
         Some(Value::Array(c)) if !c.is_empty() => c,
-        _ => return Err(error(400, "* GenerateContentRequest.contents: contents is not specified\n")),
+        _ => {
+            return Err(error(
+                400,
+                "* GenerateContentRequest.contents: contents is not specified\n",
+            ));
+        }
     };
     for (i, c) in contents.iter().enumerate() {
         let role = c.get("role").and_then(Value::as_str).unwrap_or("user");
@@ -332,11 +347,17 @@ fn translate(body: &Object) -> Result<Vec<Value>> {
             "model" => "assistant",
             _ => return Err(error(400, "Please use a valid role: user, model.")),
         };
-        let parts = c.get("parts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let parts = c
+            .get("parts")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if parts.is_empty() {
             return Err(error(
                 400,
-                &format!("* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty.\n"),
+                &format!(
+                    "* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty.\n"
+                ),
             ));
         }
         let mut visible = Vec::new();
@@ -380,15 +401,30 @@ fn generate(ctx: &Ctx<'_>, model: &str, stream: Option<bool>) -> Result<Reply> {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    if let Some(k) = config.keys().find(|k| !GENERATION_CONFIG.contains(&k.as_str())) {
+    if let Some(k) = config
+        .keys()
+        .find(|k| !GENERATION_CONFIG.contains(&k.as_str()))
+    {
         return Err(unknown_field(k, Some("generation_config")));
     }
     if let Some(schema) = config.get("responseSchema") {
         check_schema(schema, "generation_config.response_schema")?;
     }
     let mut tools = Vec::new();
-    for (i, t) in body.get("tools").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        for (j, d) in t.get("functionDeclarations").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, t) in body
+        .get("tools")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        for (j, d) in t
+            .get("functionDeclarations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let at = format!("tools[{i}].function_declarations[{j}].parameters");
             if let Some(p) = d.get("parameters") {
                 check_schema(p, &at)?;
@@ -404,7 +440,9 @@ fn generate(ctx: &Ctx<'_>, model: &str, stream: Option<bool>) -> Result<Reply> {
             tools.push(json!({"type": "function", "function": f}));
         }
     }
-    let fcc = body.get("toolConfig").and_then(|t| t.get("functionCallingConfig"));
+    let fcc = body
+        .get("toolConfig")
+        .and_then(|t| t.get("functionCallingConfig"));
     let tool_choice = match fcc.and_then(|f| f.get("mode")).and_then(Value::as_str) {
         Some("NONE") => Some(json!("none")),
         Some("ANY") => fcc
@@ -422,11 +460,18 @@ fn generate(ctx: &Ctx<'_>, model: &str, stream: Option<bool>) -> Result<Reply> {
         .filter_map(Value::as_str)
         .map(str::to_owned)
         .collect();
-    let n = config.get("candidateCount").and_then(Value::as_u64).unwrap_or(1);
+    let n = config
+        .get("candidateCount")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
     if !(1..=8).contains(&n) {
-        return Err(error(400, "* GenerateContentRequest.generation_config.candidate_count: must be in [1, 8]\n"));
+        return Err(error(
+            400,
+            "* GenerateContentRequest.generation_config.candidate_count: must be in [1, 8]\n",
+        ));
     }
-    let json_mode = config.get("responseMimeType").and_then(Value::as_str) == Some("application/json");
+    let json_mode =
+        config.get("responseMimeType").and_then(Value::as_str) == Some("application/json");
     let plan = chat::plan(&ChatRequest {
         messages: &messages,
         tools: &tools,
@@ -437,18 +482,22 @@ fn generate(ctx: &Ctx<'_>, model: &str, stream: Option<bool>) -> Result<Reply> {
         json_mode,
     });
     let thinking = config.get("thinkingConfig");
-    let budget = thinking.and_then(|t| t.get("thinkingBudget")).and_then(Value::as_i64);
+    // Protobuf JSON takes both spellings, and the Python SDK sends these in
+    // snake_case.
+    let field =
+        |camel: &str, snake: &str| thinking.and_then(|t| t.get(camel).or_else(|| t.get(snake)));
+    let budget = field("thinkingBudget", "thinking_budget").and_then(Value::as_i64);
     let render = Rendering {
         id: ids::alnum(ids::seed(&["google-response", &ctx.seq.to_string()]), 23),
         model,
-        thoughts: if budget.is_some_and(|b| b != 0) || thinking.and_then(|t| t.get("thinkingLevel")).is_some() {
+        thoughts: if budget.is_some_and(|b| b != 0)
+            || field("thinkingLevel", "thinking_level").is_some()
+        {
             count_tokens(THINKING_TEXT)
         } else {
             0
         },
-        include_thoughts: thinking
-            .and_then(|t| t.get("includeThoughts"))
-            .and_then(Value::as_bool)
+        include_thoughts: field("includeThoughts", "include_thoughts").and_then(Value::as_bool)
             == Some(true),
         cached: body.contains_key("cachedContent"),
     };
@@ -506,7 +555,8 @@ impl Rendering<'_> {
         match &choice.output {
             Output::Text(t) => vec![json!({"text": t})],
             Output::ToolCall { name, arguments } => {
-                let args: Value = serde_json::from_str(arguments).unwrap_or(Value::Object(Map::new()));
+                let args: Value =
+                    serde_json::from_str(arguments).unwrap_or(Value::Object(Map::new()));
                 vec![json!({"functionCall": {"name": name, "args": args}})]
             }
         }
@@ -531,48 +581,58 @@ impl Rendering<'_> {
         })
     }
 
-    /// One event per word of each candidate in turn (a thought part first
-    /// when asked for), the finish reason on each candidate's last piece,
-    /// and cumulative usage on every event.
+    /// One event per word, all candidates advancing together (a thought
+    /// part first when asked for), each candidate's finish reason on its
+    /// last piece, and cumulative usage on every event.
     fn events(&self, plan: &Plan) -> Vec<Value> {
-        let mut events = Vec::new();
+        let per_candidate: Vec<Vec<(Value, u64)>> = plan
+            .choices
+            .iter()
+            .map(|c| {
+                let mut pieces: Vec<(Value, u64)> =
+                    self.thought_part().into_iter().map(|t| (t, 0)).collect();
+                match &c.output {
+                    Output::Text(text) => {
+                        let words = chat::text_pieces(text);
+                        if words.is_empty() {
+                            pieces.push((json!({"text": ""}), 0));
+                        }
+                        for w in words {
+                            let n = count_tokens(&w);
+                            pieces.push((json!({"text": w}), n));
+                        }
+                    }
+                    Output::ToolCall { .. } => {
+                        pieces.extend(Self::output_parts(c).into_iter().map(|p| (p, c.tokens)));
+                    }
+                }
+                pieces
+            })
+            .collect();
+        let rounds = per_candidate.iter().map(Vec::len).max().unwrap_or(0);
+        let mut events = Vec::with_capacity(rounds);
         let mut so_far = 0;
-        for (i, c) in plan.choices.iter().enumerate() {
-            let mut pieces: Vec<(Value, u64)> = Vec::new();
-            if let Some(t) = self.thought_part() {
-                pieces.push((t, 0));
-            }
-            match &c.output {
-                Output::Text(text) => {
-                    let words = chat::text_pieces(text);
-                    if words.is_empty() {
-                        pieces.push((json!({"text": ""}), 0));
-                    }
-                    for w in words {
-                        let n = count_tokens(&w);
-                        pieces.push((json!({"text": w}), n));
-                    }
-                }
-                Output::ToolCall { .. } => {
-                    pieces.extend(Self::output_parts(c).into_iter().map(|p| (p, c.tokens)));
-                }
-            }
-            let last = pieces.len().saturating_sub(1);
-            for (j, (part, tokens)) in pieces.into_iter().enumerate() {
+        for round in 0..rounds {
+            let mut candidates = Vec::new();
+            for (i, (pieces, choice)) in per_candidate.iter().zip(&plan.choices).enumerate() {
+                let Some((part, tokens)) = pieces.get(round) else {
+                    continue;
+                };
                 so_far += tokens;
                 let mut cand = json!({"content": {"parts": [part], "role": "model"}, "index": i});
-                if j == last
+                if round + 1 == pieces.len()
                     && let Value::Object(o) = &mut cand
                 {
-                    o.insert("finishReason".into(), Value::from(Self::finish(c)));
+                    o.insert("finishReason".into(), Value::from(Self::finish(choice)));
                 }
-                events.push(json!({
-                    "candidates": [cand],
-                    "usageMetadata": self.usage(plan, so_far),
-                    "modelVersion": self.model,
-                    "responseId": self.id
-                }));
+                candidates.push(cand);
             }
+            events.push(json!({
+                "candidates": candidates,
+                "usageMetadata": self.usage(plan, so_far),
+                "modelVersion": self.model,
+                "responseId": self.id
+            }));
         }
         events
     }
@@ -591,10 +651,17 @@ fn embed_one(req: &Value, model: &str) -> Result<(Vec<f32>, u64)> {
         .filter_map(|p| p.get("text").and_then(Value::as_str))
         .collect();
     if text.is_empty() {
-        return Err(error(400, "* BatchEmbedContentsRequest.requests[0].content: contents is not specified\n"));
+        return Err(error(
+            400,
+            "* BatchEmbedContentsRequest.requests[0].content: contents is not specified\n",
+        ));
     }
     let text = text.join(" ");
-    let native = if model.starts_with("gemini-embedding") { 3072 } else { 768 };
+    let native = if model.starts_with("gemini-embedding") {
+        3072
+    } else {
+        768
+    };
     let dims = req
         .get("outputDimensionality")
         .and_then(Value::as_u64)
@@ -610,9 +677,16 @@ fn embed(ctx: &Ctx<'_>, model: &str, batch: bool) -> Result<Reply> {
         let (values, _) = embed_one(&Value::Object(body), model)?;
         return Ok(Reply::json(200, json!({"embedding": {"values": values}})));
     }
-    let requests = body.get("requests").and_then(Value::as_array).cloned().unwrap_or_default();
+    let requests = body
+        .get("requests")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if requests.is_empty() {
-        return Err(error(400, "* BatchEmbedContentsRequest.requests: requests is not specified\n"));
+        return Err(error(
+            400,
+            "* BatchEmbedContentsRequest.requests: requests is not specified\n",
+        ));
     }
     let mut out = Vec::new();
     let mut tokens = 0;
@@ -621,7 +695,9 @@ fn embed(ctx: &Ctx<'_>, model: &str, batch: bool) -> Result<Reply> {
         if named != format!("models/{model}") {
             return Err(error(
                 400,
-                &format!("Model name in the request ({named}) does not match the model in the URL (models/{model})."),
+                &format!(
+                    "Model name in the request ({named}) does not match the model in the URL (models/{model})."
+                ),
             ));
         }
         let (values, n) = embed_one(r, model)?;
@@ -652,7 +728,9 @@ fn predict(ctx: &Ctx<'_>, _model: &str) -> Result<Reply> {
     if !(1..=4).contains(&n) {
         return Err(error(400, "sampleCount must be between 1 and 4."));
     }
-    if let Some(ratio) = params.and_then(|p| p.get("aspectRatio")).and_then(Value::as_str)
+    if let Some(ratio) = params
+        .and_then(|p| p.get("aspectRatio"))
+        .and_then(Value::as_str)
         && !["1:1", "3:4", "4:3", "9:16", "16:9"].contains(&ratio)
     {
         return Err(error(400, &format!("Unsupported aspect ratio: {ratio}")));
@@ -677,8 +755,20 @@ mod tests {
 
     #[test]
     fn schema_check_rejects_openai_keywords() {
-        assert!(check_schema(&json!({"type": "object", "properties": {"a": {"type": "string"}}}), "p").is_ok());
-        assert!(check_schema(&json!({"type": "object", "additionalProperties": false}), "p").is_err());
+        assert!(
+            check_schema(
+                &json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+                "p"
+            )
+            .is_ok()
+        );
+        assert!(
+            check_schema(
+                &json!({"type": "object", "additionalProperties": false}),
+                "p"
+            )
+            .is_err()
+        );
         assert!(check_schema(&json!({"type": ["string", "null"]}), "p").is_err());
         assert!(check_schema(&json!({"properties": {"a": {"$ref": "#/x"}}}), "p").is_err());
     }

@@ -6,9 +6,8 @@ use serde_json::{Map, Value, json};
 use crate::error::{Error, Result};
 use crate::provider::ProviderConfig;
 use crate::types::{
-    ChatRequest, ChatResponse, Choice, CompletionTokensDetails, Content, ContentPart,
-    FinishReason, Message, PromptTokensDetails, ResponseFormat, Role, Stop, ToolCall, ToolChoice,
-    Usage,
+    ChatRequest, ChatResponse, Choice, CompletionTokensDetails, Content, ContentPart, FinishReason,
+    Message, PromptTokensDetails, ResponseFormat, Role, Stop, ToolCall, ToolChoice, Usage,
 };
 
 /// Keys we always set ourselves, never taken from `extra`.
@@ -119,6 +118,16 @@ fn tool_config(choice: Option<&ToolChoice>) -> Option<Value> {
     Some(json!({"functionCallingConfig": config}))
 }
 
+/// An `f32` as the decimal it was written as: widening `0.3f32` to `f64`
+/// would send `0.30000001192092896`.
+fn float(x: f32) -> Value {
+    x.to_string()
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(Value::Null, Value::Number)
+}
+
 fn generation_config(req: &ChatRequest) -> Map<String, Value> {
     let mut c = Map::new();
     let mut put = |k: &str, v: Option<Value>| {
@@ -126,8 +135,8 @@ fn generation_config(req: &ChatRequest) -> Map<String, Value> {
             c.insert(k.to_owned(), v);
         }
     };
-    put("temperature", req.temperature.map(Value::from));
-    put("topP", req.top_p.map(Value::from));
+    put("temperature", req.temperature.map(float));
+    put("topP", req.top_p.map(float));
     put("topK", req.extra.get("top_k").cloned());
     put(
         "maxOutputTokens",
@@ -147,8 +156,8 @@ fn generation_config(req: &ChatRequest) -> Map<String, Value> {
     );
     put("candidateCount", req.n.map(Value::from));
     put("seed", req.seed.map(Value::from));
-    put("presencePenalty", req.presence_penalty.map(Value::from));
-    put("frequencyPenalty", req.frequency_penalty.map(Value::from));
+    put("presencePenalty", req.presence_penalty.map(float));
+    put("frequencyPenalty", req.frequency_penalty.map(float));
     put(
         "thinkingConfig",
         req.extra
@@ -287,7 +296,11 @@ fn parts(content: Option<&Content>) -> Vec<Value> {
 
 /// Gemini's `fileData` needs a MIME type; an image URL usually says it.
 fn guess_mime(url: &str) -> &'static str {
-    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
     if path.ends_with(".png") {
         "image/png"
     } else if path.ends_with(".webp") {
@@ -412,8 +425,9 @@ pub(super) fn finish_reason(reason: &str, has_calls: bool) -> FinishReason {
         "STOP" if has_calls => FinishReason::ToolCalls,
         "STOP" => FinishReason::Stop,
         "MAX_TOKENS" => FinishReason::Length,
-        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII"
-        | "IMAGE_SAFETY" => FinishReason::ContentFilter,
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => {
+            FinishReason::ContentFilter
+        }
         other => FinishReason::Other(other.to_ascii_lowercase()),
     }
 }
@@ -652,7 +666,8 @@ mod tests {
 
     #[test]
     fn tool_choice_modes() {
-        let mode = |c: ToolChoice| tool_config(Some(&c)).unwrap()["functionCallingConfig"]["mode"].clone();
+        let mode =
+            |c: ToolChoice| tool_config(Some(&c)).unwrap()["functionCallingConfig"]["mode"].clone();
         assert_eq!(mode(ToolChoice::Auto), "AUTO");
         assert_eq!(mode(ToolChoice::None), "NONE");
         assert_eq!(mode(ToolChoice::Required), "ANY");
@@ -667,7 +682,10 @@ mod tests {
                 strict: Some(true),
             });
         let v = built(&req);
-        assert_eq!(v["generationConfig"]["responseMimeType"], "application/json");
+        assert_eq!(
+            v["generationConfig"]["responseMimeType"],
+            "application/json"
+        );
         assert_eq!(
             v["generationConfig"]["responseSchema"],
             json!({"type": "object", "properties": {"a": {"type": "integer", "nullable": true}}})
@@ -675,7 +693,10 @@ mod tests {
         let req = ChatRequest::new("m", vec![Message::user("x")])
             .response_format(ResponseFormat::JsonObject);
         let v = built(&req);
-        assert_eq!(v["generationConfig"], json!({"responseMimeType": "application/json"}));
+        assert_eq!(
+            v["generationConfig"],
+            json!({"responseMimeType": "application/json"})
+        );
     }
 
     /// A response in the shape of Gemini's API reference, with thinking.
@@ -742,7 +763,10 @@ mod tests {
         );
         let body = br#"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8}}"#;
         let r = parse(&cfg(), body).unwrap();
-        assert_eq!(r.choices[0].finish_reason, Some(FinishReason::ContentFilter));
+        assert_eq!(
+            r.choices[0].finish_reason,
+            Some(FinishReason::ContentFilter)
+        );
         assert_eq!(r.extra["prompt_feedback"]["blockReason"], "SAFETY");
         assert_eq!(r.usage.prompt_tokens, 8);
     }

@@ -106,7 +106,8 @@ mod tests {
         let mut req = EmbeddingRequest::new("google/gemini-embedding-001", vec!["a", "b"]);
         req.input_type = Some("search_query".into());
         req.dimensions = Some(768);
-        let v: Value = serde_json::from_slice(&body("gemini-embedding-001", &req).unwrap()).unwrap();
+        let v: Value =
+            serde_json::from_slice(&body("gemini-embedding-001", &req).unwrap()).unwrap();
         assert_eq!(
             v["requests"][1],
             json!({"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "b"}]}, "taskType": "RETRIEVAL_QUERY", "outputDimensionality": 768})

@@ -126,27 +126,45 @@ mod tests {
     #[test]
     fn documented_errors() {
         assert_eq!(
-            kind(400, r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}"#),
+            kind(
+                400,
+                r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}"#
+            ),
             ErrorKind::Authentication
         );
         assert_eq!(
-            kind(400, r#"{"error":{"code":400,"message":"Invalid JSON payload received.","status":"INVALID_ARGUMENT"}}"#),
+            kind(
+                400,
+                r#"{"error":{"code":400,"message":"Invalid JSON payload received.","status":"INVALID_ARGUMENT"}}"#
+            ),
             ErrorKind::InvalidRequest
         );
         assert_eq!(
-            kind(403, r#"{"error":{"code":403,"message":"Method doesn't allow unregistered callers","status":"PERMISSION_DENIED"}}"#),
+            kind(
+                403,
+                r#"{"error":{"code":403,"message":"Method doesn't allow unregistered callers","status":"PERMISSION_DENIED"}}"#
+            ),
             ErrorKind::Permission
         );
         assert_eq!(
-            kind(404, r#"{"error":{"code":404,"message":"models/gemini-nope is not found for API version v1beta, or is not supported for generateContent.","status":"NOT_FOUND"}}"#),
+            kind(
+                404,
+                r#"{"error":{"code":404,"message":"models/gemini-nope is not found for API version v1beta, or is not supported for generateContent.","status":"NOT_FOUND"}}"#
+            ),
             ErrorKind::ModelNotFound
         );
         assert_eq!(
-            kind(500, r#"{"error":{"code":500,"message":"An internal error has occurred.","status":"INTERNAL"}}"#),
+            kind(
+                500,
+                r#"{"error":{"code":500,"message":"An internal error has occurred.","status":"INTERNAL"}}"#
+            ),
             ErrorKind::ProviderUnavailable
         );
         assert_eq!(
-            kind(503, r#"[{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}]"#),
+            kind(
+                503,
+                r#"[{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}]"#
+            ),
             ErrorKind::ProviderUnavailable
         );
     }

@@ -108,9 +108,11 @@ mod tests {
 
     #[test]
     fn predict_body() {
-        let mut req = ImageRequest::new("google/imagen-3.0-generate-001", "a cat").size("1792x1024");
+        let mut req =
+            ImageRequest::new("google/imagen-3.0-generate-001", "a cat").size("1792x1024");
         req.n = Some(2);
-        req.extra.insert("personGeneration".into(), json!("dont_allow"));
+        req.extra
+            .insert("personGeneration".into(), json!("dont_allow"));
         let v: Value = serde_json::from_slice(&body(&req).unwrap()).unwrap();
         assert_eq!(
             v,

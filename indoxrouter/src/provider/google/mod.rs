@@ -160,12 +160,22 @@ mod tests {
         let http = GOOGLE
             .chat_request(&cfg(), "models/gemini-2.5-flash", &req, true)
             .unwrap();
-        assert!(http.url.ends_with("/models/gemini-2.5-flash:streamGenerateContent?alt=sse"));
+        assert!(
+            http.url
+                .ends_with("/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
+        );
         for bad in ["../x", "a?b", "a/b", ""] {
-            assert!(GOOGLE.chat_request(&cfg(), bad, &req, false).is_err(), "{bad}");
+            assert!(
+                GOOGLE.chat_request(&cfg(), bad, &req, false).is_err(),
+                "{bad}"
+            );
         }
         let e = GOOGLE
-            .image_request(&cfg(), "gemini-2.5-flash-image", &ImageRequest::new("m", "x"))
+            .image_request(
+                &cfg(),
+                "gemini-2.5-flash-image",
+                &ImageRequest::new("m", "x"),
+            )
             .unwrap_err();
         assert_eq!(e.code(), "unsupported");
     }

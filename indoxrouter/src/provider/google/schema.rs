@@ -76,8 +76,10 @@ fn convert(schema: &Value, defs: Option<&Map<String, Value>>, depth: usize) -> V
             "type" => match value {
                 // ["string", "null"] → "string" + nullable.
                 Value::Array(types) => {
-                    let non_null: Vec<&Value> =
-                        types.iter().filter(|t| t.as_str() != Some("null")).collect();
+                    let non_null: Vec<&Value> = types
+                        .iter()
+                        .filter(|t| t.as_str() != Some("null"))
+                        .collect();
                     if non_null.len() < types.len() {
                         out.insert("nullable".into(), Value::Bool(true));
                     }
@@ -107,7 +109,10 @@ fn convert(schema: &Value, defs: Option<&Map<String, Value>>, depth: usize) -> V
                 out.insert("items".into(), convert(value, defs, depth + 1));
             }
             "anyOf" | "oneOf" => {
-                let variants: Vec<&Value> = value.as_array().map(|a| a.iter().collect()).unwrap_or_default();
+                let variants: Vec<&Value> = value
+                    .as_array()
+                    .map(|a| a.iter().collect())
+                    .unwrap_or_default();
                 let is_null = |v: &&Value| v.get("type").and_then(Value::as_str) == Some("null");
                 let rest: Vec<&Value> = variants.iter().copied().filter(|v| !is_null(v)).collect();
                 if rest.len() < variants.len() {

@@ -241,7 +241,10 @@ mod tests {
             panic!("{step:?}")
         };
         let call = &c.choices[0].delta.tool_calls.as_ref().unwrap()[0];
-        assert_eq!(call.function.as_ref().unwrap().arguments.as_deref(), Some(r#"{"city":"Paris"}"#));
+        assert_eq!(
+            call.function.as_ref().unwrap().arguments.as_deref(),
+            Some(r#"{"city":"Paris"}"#)
+        );
         assert!(call.id.as_deref().unwrap().starts_with("call_"));
         assert_eq!(c.choices[0].finish_reason, Some(FinishReason::ToolCalls));
         assert_eq!(c.usage.unwrap().total_tokens, 25);
@@ -251,7 +254,9 @@ mod tests {
     fn body_ending_before_a_finish_reason_is_interrupted() {
         let mut p = parser();
         let _ = p
-            .event(&ev(r#"{"candidates":[{"content":{"parts":[{"text":"Hel"}]},"index":0}]}"#))
+            .event(&ev(
+                r#"{"candidates":[{"content":{"parts":[{"text":"Hel"}]},"index":0}]}"#,
+            ))
             .unwrap();
         assert_eq!(
             p.end_of_body("google").unwrap_err().code(),

@@ -5,6 +5,7 @@ mod anthropic;
 mod common;
 mod control;
 mod faults;
+mod google;
 mod mistral;
 mod openai_chat;
 mod openai_other;
