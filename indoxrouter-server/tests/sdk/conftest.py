@@ -222,7 +222,7 @@ def clean_env(sim: Sim, port: int, data_dir: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def server(sim, tmp_path_factory):
+def server(sim):
     workdir = Path(tempfile.mkdtemp(prefix="indoxrouter-server-sdk-"))
     data_dir = workdir / "data"
     log_path = workdir / "server.log"
