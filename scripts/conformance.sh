@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Conformance: the official OpenAI and Mistral Python SDKs, pointed at the
-# provider simulator, must accept and parse its responses.
+# Conformance: the official OpenAI, Mistral, Anthropic, Google (google-genai)
+# and Cohere Python SDKs, pointed at the provider simulator, must accept and
+# parse its responses.
 # Needs python3 (with venv) and a Rust toolchain; pip reaches PyPI once to
 # fill .venv/conformance, and nothing else touches the network.
 set -euo pipefail

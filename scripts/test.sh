@@ -19,6 +19,14 @@ grep -q '^reply: ' <<<"$out"
 # 23 prompt + 18 completion tokens on gpt-4o-mini, exactly.
 grep -qx 'usage: 23 prompt + 18 completion = 41 tokens' <<<"$out"
 grep -qx 'cost:  \$0.00001425' <<<"$out"
+# Every provider: chat, stream and a tool call; the streamed charge equals the plain one.
+out=$(cargo run --quiet --locked -p indoxrouter --example providers)
+echo "$out"
+for p in openai anthropic google cohere mistral; do grep -q "^== $p/" <<<"$out"; done
+[[ $(grep -c '^reply: ' <<<"$out") -eq 5 && $(grep -c '^tool: ' <<<"$out") -eq 5 ]]
 
-echo "== Conformance: official OpenAI and Mistral Python SDKs against the simulator"
+echo "== Conformance: official OpenAI, Anthropic, Google GenAI, Cohere and Mistral Python SDKs against the simulator"
 ./scripts/conformance.sh
+
+echo "== Server conformance: the official OpenAI Python SDK against indoxrouter-server"
+./scripts/server_sdk.sh

@@ -65,8 +65,28 @@ impl PricePolicy {
             let priced = match client.model(id) {
                 Ok(info) => bound(info),
                 // Not in the catalog: the provider may still serve it (Ollama,
-                // vLLM), but nothing prices it.
-                Err(indoxrouter::Error::ModelNotFound { .. }) => None,
+                // vLLM), but nothing prices it. Refused as not found (with
+                // suggestions) unless unpriced models are allowed.
+                Err(indoxrouter::Error::ModelNotFound { suggestions, .. }) => {
+                    if !self.allow_unpriced {
+                        let hint = if suggestions.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (did you mean {}?)", suggestions.join(", "))
+                        };
+                        return Err(ApiError::new(
+                            http::StatusCode::NOT_FOUND,
+                            "model_not_found",
+                            format!(
+                                "model `{id}` is not in this server's catalog{hint}; an operator can add it \
+                                 with its price, or set INDOXROUTER_ALLOW_UNPRICED=true to serve \
+                                 uncatalogued models at no charge"
+                            ),
+                        )
+                        .param("model"));
+                    }
+                    None
+                }
                 Err(e) => return Err(e.into()),
             };
             match priced {
@@ -317,8 +337,8 @@ mod tests {
         }
         .chat(&c, &req)
         .unwrap_err();
-        assert_eq!(err.code, "model_not_priced");
-        assert_eq!(err.status, http::StatusCode::FORBIDDEN);
+        assert_eq!(err.code, "model_not_found");
+        assert_eq!(err.status, http::StatusCode::NOT_FOUND);
         let q = PricePolicy {
             allow_unpriced: true,
         }

@@ -63,9 +63,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let address = listener
-        .local_addr()
-        .map_or_else(|_| format!("{}:{}", config.host, config.port), |a| a.to_string());
+    let address = listener.local_addr().map_or_else(
+        |_| format!("{}:{}", config.host, config.port),
+        |a| a.to_string(),
+    );
     tracing::info!(address = %format!("http://{address}"), "indoxrouter-server listening");
     serve::serve(state, listener, shutdown_signal()).await;
     ExitCode::SUCCESS

@@ -63,14 +63,22 @@ async fn forged_expired_and_alg_none_tokens_are_rejected() {
     let good = h.admin().await;
     assert_eq!(status(&h, &good).await, 200);
     let parts: Vec<&str> = good.split('.').collect();
-    let claims: Value =
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap())
-            .unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap(),
+    )
+    .unwrap();
 
     // Tampered payload (role kept, subject changed), original signature.
     let mut forged = claims.clone();
     forged["sub"] = json!("999");
-    let tampered = format!("{}.{}.{}", parts[0], b64(forged.to_string().as_bytes()), parts[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(forged.to_string().as_bytes()),
+        parts[2]
+    );
     assert_eq!(status(&h, &tampered).await, 401);
 
     // alg: none with no signature.
@@ -121,7 +129,12 @@ async fn forged_expired_and_alg_none_tokens_are_rejected() {
 
     // Garbage and missing headers.
     assert_eq!(status(&h, "not-a-token").await, 401);
-    let r = h.http.get(format!("{}/api/v1/users/me", h.url)).send().await.unwrap();
+    let r = h
+        .http
+        .get(format!("{}/api/v1/users/me", h.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
 }
@@ -136,7 +149,10 @@ async fn api_keys_are_shown_once_listed_without_secret_and_revocable() {
     let list: Value = h.get("/api/v1/keys", &token).await.json().await.unwrap();
     let listed = list["data"].as_array().unwrap();
     assert_eq!(listed.len(), 1);
-    assert!(list.to_string().find(&key).is_none(), "the key itself was listed");
+    assert!(
+        list.to_string().find(&key).is_none(),
+        "the key itself was listed"
+    );
     assert!(listed[0].get("key").is_none());
     assert!(key.starts_with(listed[0]["prefix"].as_str().unwrap()));
     let id = listed[0]["id"].as_str().unwrap();
@@ -163,7 +179,10 @@ async fn api_keys_are_shown_once_listed_without_secret_and_revocable() {
     assert_eq!(r.status(), 200);
     assert_eq!(status(&h, &key).await, 401);
     // A well-formed key that was never issued.
-    assert_eq!(status(&h, "ixr-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await, 401);
+    assert_eq!(
+        status(&h, "ixr-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -173,13 +192,21 @@ async fn users_cannot_use_admin_routes_and_admins_manage_credits() {
     let r = h.get("/api/v1/admin/users", &key).await;
     assert_eq!(r.status(), 403);
     let r = h
-        .post("/api/v1/admin/users/max/credits", &key, json!({"amount": "100", "reason": "self"}))
+        .post(
+            "/api/v1/admin/users/max/credits",
+            &key,
+            json!({"amount": "100", "reason": "self"}),
+        )
         .await;
     assert_eq!(r.status(), 403);
 
     let admin = h.admin().await;
     let r = h
-        .post("/api/v1/admin/users/max/credits", &admin, json!({"amount": "-0.25", "reason": "refund reversal"}))
+        .post(
+            "/api/v1/admin/users/max/credits",
+            &admin,
+            json!({"amount": "-0.25", "reason": "refund reversal"}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
@@ -187,19 +214,41 @@ async fn users_cannot_use_admin_routes_and_admins_manage_credits() {
     assert_eq!(h.balance(&key).await, "1.25");
     // Amounts are decimal strings: a JSON number would have passed through a float.
     let r = h
-        .post("/api/v1/admin/users/max/credits", &admin, json!({"amount": 0.1, "reason": "x"}))
+        .post(
+            "/api/v1/admin/users/max/credits",
+            &admin,
+            json!({"amount": 0.1, "reason": "x"}),
+        )
         .await;
     assert_eq!(r.status(), 422);
     let r = h
-        .post("/api/v1/admin/users/nobody/credits", &admin, json!({"amount": "1", "reason": "x"}))
+        .post(
+            "/api/v1/admin/users/nobody/credits",
+            &admin,
+            json!({"amount": "1", "reason": "x"}),
+        )
         .await;
     assert_eq!(r.status(), 404);
-    let list: Value = h.get("/api/v1/admin/users", &admin).await.json().await.unwrap();
-    let names: Vec<&str> = list["data"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    let list: Value = h
+        .get("/api/v1/admin/users", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["admin", "max"]);
     // Duplicate usernames conflict.
     let r = h
-        .post("/api/v1/admin/users", &admin, json!({"username": "max", "password": "password-123"}))
+        .post(
+            "/api/v1/admin/users",
+            &admin,
+            json!({"username": "max", "password": "password-123"}),
+        )
         .await;
     assert_eq!(r.status(), 409);
     // Password hashes never leave the server.

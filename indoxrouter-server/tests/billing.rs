@@ -12,14 +12,22 @@ async fn chat_charges_exactly_the_reported_cost_and_writes_one_row() {
     let h = start().await;
     let key = h.user_with_key("alice", "1.00").await;
     let before = usd(&h.balance(&key).await);
-    let r = h.post("/v1/chat/completions", &key, chat_body("hello there")).await;
+    let r = h
+        .post("/v1/chat/completions", &key, chat_body("hello there"))
+        .await;
     assert_eq!(r.status(), 200);
-    let header = r.headers()["x-indoxrouter-cost"].to_str().unwrap().to_owned();
+    let header = r.headers()["x-indoxrouter-cost"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(r.headers().contains_key("x-request-id"));
     let v: Value = r.json().await.unwrap();
     let cost = usd(v["usage"]["cost"].as_str().unwrap());
     assert_eq!(header, cost.to_string());
-    assert_eq!(v["model"].as_str().unwrap().split('/').next(), Some("openai"));
+    assert_eq!(
+        v["model"].as_str().unwrap().split('/').next(),
+        Some("openai")
+    );
 
     // The charge is the catalog price of the reported usage, exactly.
     let usage: indoxrouter::types::Usage = serde_json::from_value(v["usage"].clone()).unwrap();
@@ -48,7 +56,9 @@ async fn unaffordable_requests_get_402_and_never_reach_the_provider() {
     let h = start().await;
     let key = h.user_with_key("bob", "0.000001").await;
     let before = h.sim.request_count();
-    let r = h.post("/v1/chat/completions", &key, chat_body("hello")).await;
+    let r = h
+        .post("/v1/chat/completions", &key, chat_body("hello"))
+        .await;
     assert_eq!(r.status(), 402);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "insufficient_credits");
@@ -56,7 +66,11 @@ async fn unaffordable_requests_get_402_and_never_reach_the_provider() {
     assert_eq!(h.sim.request_count(), before, "the provider was called");
     // Same on the seed surface, in the seed's shape.
     let r = h
-        .post("/api/v1/chat/completions", &key, json!({"messages": [{"role": "user", "content": "hi"}]}))
+        .post(
+            "/api/v1/chat/completions",
+            &key,
+            json!({"messages": [{"role": "user", "content": "hi"}]}),
+        )
         .await;
     assert_eq!(r.status(), 402);
     let v: Value = r.json().await.unwrap();
@@ -124,7 +138,10 @@ async fn a_stream_costs_exactly_what_the_same_non_stream_costs() {
     let (chunks, done) = read_sse(r).await;
     assert!(done);
     let usage_chunk = chunks.iter().find(|c| c.get("usage").is_some()).unwrap();
-    assert_eq!(usd(usage_chunk["usage"]["cost"].as_str().unwrap()), plain_cost);
+    assert_eq!(
+        usd(usage_chunk["usage"]["cost"].as_str().unwrap()),
+        plain_cost
+    );
     let b2 = usd(&h.balance(&key).await);
     assert_eq!(b1 - b2, plain_cost);
 
@@ -138,7 +155,10 @@ async fn a_stream_costs_exactly_what_the_same_non_stream_costs() {
         .iter()
         .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
         .collect();
-    assert_eq!(text, plain["choices"][0]["message"]["content"].as_str().unwrap());
+    assert_eq!(
+        text,
+        plain["choices"][0]["message"]["content"].as_str().unwrap()
+    );
     let b3 = usd(&h.balance(&key).await);
     assert_eq!(b2 - b3, plain_cost);
     let rows = h.usage(&key).await;
@@ -150,7 +170,10 @@ async fn a_stream_costs_exactly_what_the_same_non_stream_costs() {
 async fn a_cut_stream_bills_the_delivered_tokens_by_the_documented_rule() {
     let h = start().await;
     let key = h.user_with_key("erin", "1").await;
-    h.sim.push_fault("openai", indoxrouter_simulator::Fault::CutStream { after_chunks: 3 });
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::CutStream { after_chunks: 3 },
+    );
     let mut body = chat_body("tell me something");
     body["stream"] = json!(true);
     let r = h.post("/v1/chat/completions", &key, body).await;
@@ -186,7 +209,10 @@ async fn a_cut_stream_bills_the_delivered_tokens_by_the_documented_rule() {
 async fn a_client_that_disconnects_cancels_upstream_and_is_billed() {
     let h = start().await;
     let key = h.user_with_key("frank", "1").await;
-    h.sim.push_fault("openai", indoxrouter_simulator::Fault::Stall { after_chunks: 2 });
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::Stall { after_chunks: 2 },
+    );
     let mut body = chat_body("stall please");
     body["stream"] = json!(true);
     let mut r = h.post("/v1/chat/completions", &key, body).await;
@@ -250,7 +276,11 @@ async fn concurrent_requests_racing_one_balance_never_overspend() {
     assert_eq!(rows.len(), ok);
     let spent: indoxrouter::Usd = rows.iter().map(|r| usd(r["cost"].as_str().unwrap())).sum();
     assert_eq!(usd("0.0001") - spent, balance);
-    assert_eq!(h.sim.request_count(), ok, "refused requests reached the provider");
+    assert_eq!(
+        h.sim.request_count(),
+        ok,
+        "refused requests reached the provider"
+    );
 }
 
 #[tokio::test]
@@ -258,7 +288,12 @@ async fn balances_and_rows_survive_a_restart_and_reservations_do_not() {
     let mut h = start().await;
     let key = h.user_with_key("hank", "2").await;
     for _ in 0..3 {
-        assert_eq!(h.post("/v1/chat/completions", &key, chat_body("hi")).await.status(), 200);
+        assert_eq!(
+            h.post("/v1/chat/completions", &key, chat_body("hi"))
+                .await
+                .status(),
+            200
+        );
     }
     let balance = h.balance(&key).await;
     h.shutdown().await;
@@ -299,7 +334,13 @@ async fn graceful_shutdown_finishes_and_settles_in_flight_requests() {
     let url = format!("{}/v1/chat/completions", h.url);
     let k = key.clone();
     let inflight = tokio::spawn(async move {
-        let r = http.post(url).bearer_auth(k).json(&chat_body("slow")).send().await.unwrap();
+        let r = http
+            .post(url)
+            .bearer_auth(k)
+            .json(&chat_body("slow"))
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json::<Value>().await.unwrap())
     });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -309,7 +350,10 @@ async fn graceful_shutdown_finishes_and_settles_in_flight_requests() {
     let cost = usd(v["usage"]["cost"].as_str().unwrap());
     // The charge is durable: the store shows it after a reopen.
     drop(h.state);
-    let store = indoxrouter_server::store::redb_store::RedbStore::open(&h.dir.path().join("indoxrouter.redb")).unwrap();
+    let store = indoxrouter_server::store::redb_store::RedbStore::open(
+        &h.dir.path().join("indoxrouter.redb"),
+    )
+    .unwrap();
     use indoxrouter_server::store::{Accounts as _, Ledger as _};
     let user = store.user_by_name("ivy").unwrap();
     assert_eq!(store.balance(user.id), usd("1") - cost);
@@ -323,9 +367,15 @@ async fn unpriced_models_are_refused_unless_the_operator_allows_them() {
     body["model"] = json!("openai/gpt-unlisted-preview");
     let before = h.sim.request_count();
     let r = h.post("/v1/chat/completions", &key, body).await;
-    assert_eq!(r.status(), 403);
+    assert_eq!(r.status(), 404);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["error"]["code"], "model_not_priced");
+    assert_eq!(v["error"]["code"], "model_not_found");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("INDOXROUTER_ALLOW_UNPRICED")
+    );
     assert_eq!(h.sim.request_count(), before);
 
     let h = start_with(|c| c.allow_unpriced = true).await;

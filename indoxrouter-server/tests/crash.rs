@@ -14,7 +14,11 @@ use indoxrouter_simulator::{SimConfig, Simulator};
 use serde_json::{Value, json};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn spawn(sim: &Simulator, dir: &std::path::Path, port: u16) -> Child {
@@ -46,7 +50,13 @@ async fn wait_up(http: &reqwest::Client, url: &str) {
 }
 
 async fn json_post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
-    let r = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+    let r = http
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
     r.json().await.unwrap()
 }
@@ -114,11 +124,18 @@ async fn sigkill_mid_traffic_loses_no_acknowledged_charge() {
             for i in 0.. {
                 let body = json!({"model": "openai/gpt-4o-mini", "max_tokens": 30,
                     "messages": [{"role": "user", "content": format!("worker {w} request {i}")}]});
-                let Ok(r) = http.post(format!("{url}/v1/chat/completions")).bearer_auth(&key).json(&body).send().await
+                let Ok(r) = http
+                    .post(format!("{url}/v1/chat/completions"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await
                 else {
                     break;
                 };
-                let Ok(v) = r.json::<Value>().await else { break };
+                let Ok(v) = r.json::<Value>().await else {
+                    break;
+                };
                 match v["usage"]["cost"].as_str() {
                     Some(c) => acked += indoxrouter::Usd::parse(c).unwrap(),
                     None => break,
@@ -134,7 +151,10 @@ async fn sigkill_mid_traffic_loses_no_acknowledged_charge() {
     for w in workers {
         acknowledged += w.await.unwrap();
     }
-    assert!(acknowledged > indoxrouter::Usd::ZERO, "no request completed before the kill");
+    assert!(
+        acknowledged > indoxrouter::Usd::ZERO,
+        "no request completed before the kill"
+    );
 
     let mut child = spawn(&sim, dir.path(), port);
     wait_up(&http, &url).await;
@@ -148,7 +168,10 @@ async fn sigkill_mid_traffic_loses_no_acknowledged_charge() {
         .await
         .unwrap();
     let balance = usd(me["balance"].as_str().unwrap());
-    assert_eq!(me["available"], me["balance"], "a reservation survived the restart");
+    assert_eq!(
+        me["available"], me["balance"],
+        "a reservation survived the restart"
+    );
 
     let mut spent = indoxrouter::Usd::ZERO;
     let mut cursor: Option<String> = None;
@@ -157,7 +180,15 @@ async fn sigkill_mid_traffic_loses_no_acknowledged_charge() {
         if let Some(c) = &cursor {
             u.push_str(&format!("&cursor={c}"));
         }
-        let page: Value = http.get(u).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+        let page: Value = http
+            .get(u)
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for row in page["data"].as_array().unwrap() {
             spent += usd(row["cost"].as_str().unwrap());
         }
@@ -169,7 +200,10 @@ async fn sigkill_mid_traffic_loses_no_acknowledged_charge() {
     assert_eq!(balance, usd("5") - spent, "balance != credits − Σ usage");
     // Every charge a client saw acknowledged is durable (some settled but
     // unacknowledged ones may be there too).
-    assert!(spent >= acknowledged, "spent {spent} < acknowledged {acknowledged}");
+    assert!(
+        spent >= acknowledged,
+        "spent {spent} < acknowledged {acknowledged}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

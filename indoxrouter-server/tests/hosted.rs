@@ -20,7 +20,10 @@ async fn hosted_client_calls_are_charged_by_the_server() {
     assert_eq!(start.username, "sam");
 
     let resp = client
-        .chat(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hello hosted")]).max_tokens(40))
+        .chat(
+            ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hello hosted")])
+                .max_tokens(40),
+        )
         .await
         .unwrap();
     assert!(resp.text().unwrap().contains("hello hosted"));
@@ -28,7 +31,10 @@ async fn hosted_client_calls_are_charged_by_the_server() {
     assert!(chat_cost > Usd::ZERO);
 
     let mut stream = client
-        .chat_stream(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hello hosted")]).max_tokens(40))
+        .chat_stream(
+            ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hello hosted")])
+                .max_tokens(40),
+        )
         .await
         .unwrap();
     let mut stream_cost = None;
@@ -46,7 +52,10 @@ async fn hosted_client_calls_are_charged_by_the_server() {
     assert_eq!(stream_cost, Some(chat_cost));
 
     let emb = client
-        .embeddings(EmbeddingRequest::new("openai/text-embedding-3-small", vec!["a", "b"]))
+        .embeddings(EmbeddingRequest::new(
+            "openai/text-embedding-3-small",
+            vec!["a", "b"],
+        ))
         .await
         .unwrap();
     assert_eq!(emb.data.len(), 2);
@@ -82,26 +91,44 @@ async fn hosted_client_calls_are_charged_by_the_server() {
 async fn hosted_errors_keep_their_kinds() {
     let h = start().await;
     let key = h.user_with_key("tess", "0").await;
-    let client = Client::builder().hosted(format!("{}/v1", h.url), &key).build().unwrap();
+    let client = Client::builder()
+        .hosted(format!("{}/v1", h.url), &key)
+        .build()
+        .unwrap();
     let err = client
-        .chat(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]))
+        .chat(ChatRequest::new(
+            "openai/gpt-4o-mini",
+            vec![Message::user("hi")],
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InsufficientQuota, "{err}");
     assert!(err.to_string().contains("insufficient_credits"));
     let err = client
-        .chat(ChatRequest::new("openai/gpt-definitely-missing", vec![Message::user("hi")]))
+        .chat(ChatRequest::new(
+            "openai/gpt-definitely-missing",
+            vec![Message::user("hi")],
+        ))
         .await
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::ModelNotFound | ErrorKind::Permission), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::ModelNotFound | ErrorKind::Permission),
+        "{err}"
+    );
 
-    let bad = Client::builder().hosted(&h.url, "ixr-not-a-real-key").build().unwrap();
+    let bad = Client::builder()
+        .hosted(&h.url, "ixr-not-a-real-key")
+        .build()
+        .unwrap();
     let err = bad.balance().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert!(!err.to_string().contains("ixr-not-a-real-key"));
 
     let direct = client_for(&h.sim);
-    assert_eq!(direct.balance().await.unwrap_err().kind(), ErrorKind::Unsupported);
+    assert_eq!(
+        direct.balance().await.unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
 }
 
 #[tokio::test]

@@ -24,7 +24,12 @@ async fn seed_chat_answers_in_the_seed_envelope() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["success"], true);
     assert_eq!(v["provider"], "openai");
-    assert!(v["model"].as_str().unwrap().starts_with("openai/gpt-4o-mini"));
+    assert!(
+        v["model"]
+            .as_str()
+            .unwrap()
+            .starts_with("openai/gpt-4o-mini")
+    );
     assert!(v["data"].as_str().unwrap().contains("hello seed"));
     assert_eq!(v["finish_reason"], "stop");
     for field in ["request_id", "created_at", "duration_ms", "message"] {
@@ -46,23 +51,38 @@ async fn seed_embeddings_completions_and_images() {
     let h = start().await;
     let key = h.user_with_key("omar", "5").await;
     let r = h
-        .post("/api/v1/embeddings", &key, json!({"provider": "openai", "model": "text-embedding-3-small", "text": ["a b", "c"]}))
+        .post(
+            "/api/v1/embeddings",
+            &key,
+            json!({"provider": "openai", "model": "text-embedding-3-small", "text": ["a b", "c"]}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     let data = v["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
-    assert_eq!(v["dimensions"].as_u64().unwrap() as usize, data[0].as_array().unwrap().len());
+    assert_eq!(
+        v["dimensions"].as_u64().unwrap() as usize,
+        data[0].as_array().unwrap().len()
+    );
 
     let r = h
-        .post("/api/v1/completions", &key, json!({"model": "openai/gpt-4o-mini", "prompt": "once upon"}))
+        .post(
+            "/api/v1/completions",
+            &key,
+            json!({"model": "openai/gpt-4o-mini", "prompt": "once upon"}),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert!(v["data"].as_str().unwrap().contains("once upon"));
 
     let r = h
-        .post("/api/v1/images/generations", &key, json!({"model": "openai/dall-e-2", "prompt": "a cat", "size": "256x256"}))
+        .post(
+            "/api/v1/images/generations",
+            &key,
+            json!({"model": "openai/dall-e-2", "prompt": "a cat", "size": "256x256"}),
+        )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let v: Value = r.json().await.unwrap();
@@ -79,15 +99,28 @@ async fn openai_embeddings_honour_base64_encoding() {
     let h = start().await;
     let key = h.user_with_key("pia", "1").await;
     let body = json!({"model": "openai/text-embedding-3-small", "input": "hello"});
-    let floats: Value = h.post("/v1/embeddings", &key, body.clone()).await.json().await.unwrap();
+    let floats: Value = h
+        .post("/v1/embeddings", &key, body.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut b = body.clone();
     b["encoding_format"] = json!("base64");
-    let packed: Value = h.post("/v1/embeddings", &key, b).await.json().await.unwrap();
+    let packed: Value = h
+        .post("/v1/embeddings", &key, b)
+        .await
+        .json()
+        .await
+        .unwrap();
     use base64::Engine as _;
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(packed["data"][0]["embedding"].as_str().unwrap())
         .unwrap();
-    let decoded: Vec<f32> = bytes.chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let decoded: Vec<f32> = bytes
+        .chunks(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
     let expected: Vec<f32> = floats["data"][0]["embedding"]
         .as_array()
         .unwrap()
@@ -104,21 +137,68 @@ async fn models_routes() {
     let key = h.user_with_key("quinn", "1").await;
     let v: Value = h.get("/v1/models", &key).await.json().await.unwrap();
     assert_eq!(v["object"], "list");
-    let ids: Vec<&str> = v["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"openai/gpt-4o-mini"));
-    assert!(ids.iter().all(|id| id.starts_with("openai/") || id.starts_with("mistral/")));
-    let v: Value = h.get("/v1/models/openai/gpt-4o-mini", &key).await.json().await.unwrap();
+    assert!(
+        ids.iter()
+            .all(|id| id.starts_with("openai/") || id.starts_with("mistral/"))
+    );
+    let v: Value = h
+        .get("/v1/models/openai/gpt-4o-mini", &key)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["id"], "openai/gpt-4o-mini");
     assert_eq!(v["owned_by"], "openai");
-    assert_eq!(h.http.get(format!("{}/v1/models", h.url)).send().await.unwrap().status(), 401);
+    assert_eq!(
+        h.http
+            .get(format!("{}/v1/models", h.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 
     // The seed's catalog routes are public.
-    let all: Value = h.http.get(format!("{}/api/v1/models/", h.url)).send().await.unwrap().json().await.unwrap();
-    let providers: Vec<&str> = all.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let all: Value = h
+        .http
+        .get(format!("{}/api/v1/models/", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let providers: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
     assert!(providers.contains(&"anthropic") && providers.contains(&"openai"));
-    let openai = all.as_array().unwrap().iter().find(|p| p["id"] == "openai").unwrap();
+    let openai = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "openai")
+        .unwrap();
     assert_eq!(openai["configured"], true);
-    let p: Value = h.http.get(format!("{}/api/v1/models/openai", h.url)).send().await.unwrap().json().await.unwrap();
+    let p: Value = h
+        .http
+        .get(format!("{}/api/v1/models/openai", h.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!p["models"].as_array().unwrap().is_empty());
     let m: Value = h
         .http
@@ -131,18 +211,38 @@ async fn models_routes() {
         .unwrap();
     assert_eq!(m["id"], "gpt-4o-mini");
     assert!(m["pricing"].is_object(), "{m}");
-    let r = h.http.get(format!("{}/api/v1/models/nope", h.url)).send().await.unwrap();
+    let r = h
+        .http
+        .get(format!("{}/api/v1/models/nope", h.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = h.http.get(format!("{}/api/v1/models/openai/nope-model", h.url)).send().await.unwrap();
+    let r = h
+        .http
+        .get(format!("{}/api/v1/models/openai/nope-model", h.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
 #[tokio::test]
 async fn health_and_readiness() {
     let h = start().await;
-    let r = h.http.get(format!("{}/health", h.url)).send().await.unwrap();
+    let r = h
+        .http
+        .get(format!("{}/health", h.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = h.http.get(format!("{}/health/ready", h.url)).send().await.unwrap();
+    let r = h
+        .http
+        .get(format!("{}/health/ready", h.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     let providers = v["providers"].as_array().unwrap();
@@ -167,7 +267,9 @@ async fn client_mistakes_get_4xx_with_codes_in_each_surface_shape() {
     assert_eq!(v["error"]["code"], "invalid_json");
     assert_eq!(v["error"]["type"], "invalid_request_error");
 
-    let r = post_raw("/v1/chat/completions", r#"{"model": 5, "messages": []}"#).await.unwrap();
+    let r = post_raw("/v1/chat/completions", r#"{"model": 5, "messages": []}"#)
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let r = post_raw("/api/v1/chat/completions", "[1,2]").await.unwrap();
     assert_eq!(r.status(), 422);
@@ -177,10 +279,21 @@ async fn client_mistakes_get_4xx_with_codes_in_each_surface_shape() {
     let r = h.post("/v1/chat/completions", &key, json!({"model": "openai/no-such-model-xyz", "messages": [{"role": "user", "content": "hi"}]})).await;
     assert!(r.status() == 404 || r.status() == 403, "{}", r.status());
 
-    let r = h.post("/v1/chat/completions", &key, json!({"model": "nosuchprovider/x", "messages": [{"role": "user", "content": "hi"}]})).await;
+    let r = h
+        .post(
+            "/v1/chat/completions",
+            &key,
+            json!({"model": "nosuchprovider/x", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
     assert!(r.status().is_client_error(), "{}", r.status());
 
-    let r = h.http.get(format!("{}/v1/nothing-here", h.url)).send().await.unwrap();
+    let r = h
+        .http
+        .get(format!("{}/v1/nothing-here", h.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "not_found");
@@ -216,8 +329,18 @@ async fn request_ids_are_echoed_or_generated() {
     assert_eq!(r.headers()["x-request-id"], "trace-123");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["request_id"], "trace-123");
-    let r = h.http.get(format!("{}/api/v1/users/me", h.url)).header("x-request-id", "bad id\u{7f}").send().await;
+    let r = h
+        .http
+        .get(format!("{}/api/v1/users/me", h.url))
+        .header("x-request-id", "bad id\u{7f}")
+        .send()
+        .await;
     if let Ok(r) = r {
-        assert!(r.headers()["x-request-id"].to_str().unwrap().starts_with("req_"));
+        assert!(
+            r.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .starts_with("req_")
+        );
     }
 }

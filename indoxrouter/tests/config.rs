@@ -100,7 +100,8 @@ async fn keyed_presets_turn_on_with_their_key() {
         .chat(hi("cohere/command-a-03-2025"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unsupported);
+    assert_eq!(err.kind(), ErrorKind::NotConfigured);
+    assert!(err.to_string().contains("COHERE_API_KEY"), "{err}");
 }
 
 #[tokio::test]
@@ -170,4 +171,21 @@ async fn gemini_from_either_key_variable() {
         sim.requests()[0].path,
         "/google/v1beta/models/gemini-2.5-flash:generateContent"
     );
+}
+
+#[tokio::test]
+async fn cohere_from_either_key_variable() {
+    let sim = common::sim().await;
+    for key_var in ["COHERE_API_KEY", "CO_API_KEY"] {
+        let client = Client::builder()
+            .env_vars([
+                (key_var, common::KEY.to_owned()),
+                ("COHERE_BASE_URL", sim.cohere_base()),
+            ])
+            .build()
+            .unwrap();
+        assert!(client.providers().contains(&"cohere"), "{key_var}");
+        assert!(client.chat(hi("cohere/command-a-03-2025")).await.is_ok());
+    }
+    assert_eq!(sim.requests()[0].path, "/cohere/v2/chat");
 }

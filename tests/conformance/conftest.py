@@ -60,6 +60,10 @@ class Sim:
     def google_base(self) -> str:
         return f"{self.root}/google"
 
+    @property
+    def cohere_base(self) -> str:
+        return f"{self.root}/cohere"
+
     def control(self, path: str):
         """GETs a `/__sim/...` control route and returns its parsed JSON."""
         with urllib.request.urlopen(f"{self.root}/__sim/{path}", timeout=5) as resp:

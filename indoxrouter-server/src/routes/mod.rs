@@ -101,9 +101,22 @@ pub fn ctx(state: Arc<AppState>) -> impl Filter<Extract = (Req,), Error = warp::
         })
 }
 
-/// A request body no larger than the configured limit.
+/// A request body no larger than the configured limit. A request with
+/// neither `Content-Length` nor `Transfer-Encoding` has an empty body (e.g.
+/// `curl -X POST` with no data), rather than being refused with 411.
 pub fn body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = warp::Rejection> + Clone {
-    warp::body::content_length_limit(limit).and(warp::body::bytes())
+    let bodiless = warp::header::headers_cloned().and_then(|h: http::HeaderMap| async move {
+        if h.contains_key(http::header::CONTENT_LENGTH)
+            || h.contains_key(http::header::TRANSFER_ENCODING)
+        {
+            Err(warp::reject())
+        } else {
+            Ok(Bytes::new())
+        }
+    });
+    bodiless
+        .or(warp::body::content_length_limit(limit).and(warp::body::bytes()))
+        .unify()
 }
 
 /// Accepts caller-supplied ids that are safe to log and echo.

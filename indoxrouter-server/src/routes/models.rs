@@ -51,7 +51,8 @@ pub(super) fn seed_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(ctx(state))
         .map(|tail: Tail, req: Req| {
-            let r = seed_lookup(&req, tail.as_str().trim_end_matches('/'));
+            let decoded = percent_encoding::percent_decode_str(tail.as_str()).decode_utf8_lossy();
+            let r = seed_lookup(&req, decoded.trim_end_matches('/'));
             finish(r, Surface::Seed, &req)
         })
         .boxed()
@@ -109,7 +110,10 @@ pub(super) fn openai_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             let r = req.principal().and_then(|_| {
                 let client = &req.state.client;
                 let configured = client.providers();
-                let path = tail.as_str().trim_end_matches('/');
+                // SDKs percent-encode the `/` inside `provider/model`.
+                let decoded =
+                    percent_encoding::percent_decode_str(tail.as_str()).decode_utf8_lossy();
+                let path = decoded.trim_end_matches('/');
                 if path.is_empty() {
                     let data: Vec<OpenAiModel<'_>> = client
                         .catalog()

@@ -78,6 +78,9 @@ use super::{
 /// The most operations committed in one transaction. Bounds the latency a
 /// single group adds and the memory a burst can pin.
 pub const MAX_GROUP: usize = 512;
+
+/// redb page cache: history reads (usage pages) are the only redb reads.
+const REDB_CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// The most usage rows one page returns, whatever the caller asks for.
 pub const MAX_PAGE: usize = 1000;
 
@@ -227,7 +230,12 @@ impl RedbStore {
                 StoreError::Storage(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
-        let db = Database::create(path).map_err(storage)?;
+        // redb caches up to 1 GiB by default; the request path reads only
+        // the in-memory caches above, so a small page cache is enough.
+        let db = Database::builder()
+            .set_cache_size(REDB_CACHE_BYTES)
+            .create(path)
+            .map_err(storage)?;
         init_schema(&db)?;
         let caches = Arc::new(load_caches(&db)?);
         let db = Arc::new(db);

@@ -113,14 +113,21 @@ impl Harness {
             .await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         let token = self.login(username, "password-123").await;
-        let r = self.post("/api/v1/keys", &token, json!({"name": "test"})).await;
+        let r = self
+            .post("/api/v1/keys", &token, json!({"name": "test"}))
+            .await;
         assert_eq!(r.status(), 201);
         let v: Value = r.json().await.unwrap();
         v["key"].as_str().unwrap().to_owned()
     }
 
     pub async fn balance(&self, token: &str) -> String {
-        let v: Value = self.get("/api/v1/users/me", token).await.json().await.unwrap();
+        let v: Value = self
+            .get("/api/v1/users/me", token)
+            .await
+            .json()
+            .await
+            .unwrap();
         v["balance"].as_str().unwrap().to_owned()
     }
 

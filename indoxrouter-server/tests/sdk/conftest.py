@@ -130,8 +130,8 @@ class Server:
     def v1(self) -> str:
         return f"{self.url}/v1"
 
-    def api(self, method: str, path: str, body=None, token: str | None = None):
-        return http(method, f"{self.url}{path}", body, token)
+    def api(self, method: str, path: str, body=None, token: str | None = None, timeout=10):
+        return http(method, f"{self.url}{path}", body, token, timeout)
 
     def login(self, username: str, password: str) -> str:
         status, body, _ = self.api(

@@ -64,9 +64,9 @@ pub(crate) const KNOWN: &[KnownProvider] = &[
     },
     KnownProvider {
         id: "cohere",
-        kind: None,
+        kind: Some(AdapterKind::Cohere),
         key_env: Some("COHERE_API_KEY"),
-        alt_key_env: None,
+        alt_key_env: Some("CO_API_KEY"),
         base_env: "COHERE_BASE_URL",
         default_base: "https://api.cohere.com",
         base_suffix: "",

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::Client;
 use crate::error::{Error, Result};
 use crate::money::Usd;
-use crate::provider::hosted::{HOSTED, HOSTED_ID};
 use crate::provider::HttpRequest;
+use crate::provider::hosted::{HOSTED, HOSTED_ID};
 
 /// The caller's credit on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,7 +94,8 @@ impl Client {
     }
 
     async fn account_get(&self, path: &str) -> Result<bytes::Bytes> {
-        let (Some(root), Some(provider)) = (&self.inner.hosted, self.inner.providers.get(HOSTED_ID))
+        let (Some(root), Some(provider)) =
+            (&self.inner.hosted, self.inner.providers.get(HOSTED_ID))
         else {
             return Err(Error::Unsupported {
                 provider: "direct mode".into(),
@@ -107,8 +108,10 @@ impl Client {
             headers: http::HeaderMap::new(),
             body: bytes::Bytes::new(),
         };
-        req.headers
-            .insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
+        req.headers.insert(
+            http::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
         if let Some(key) = &provider.config.api_key {
             req.secret_header(
                 http::header::AUTHORIZATION,
@@ -116,7 +119,10 @@ impl Client {
                 HOSTED_ID,
             )?;
         }
-        self.inner.transport.send(&HOSTED, &provider.config, &req).await
+        self.inner
+            .transport
+            .send(&HOSTED, &provider.config, &req)
+            .await
     }
 }
 
@@ -139,7 +145,11 @@ impl Client {
         let body = serde_json::to_vec(&Login { username, password })
             .map_err(|e| Error::invalid(format!("login request: {e}")))?;
         let req = HttpRequest::post_json(format!("{root}/api/v1/auth/login"), body);
-        let body = self.inner.transport.send(&HOSTED, &provider.config, &req).await?;
+        let body = self
+            .inner
+            .transport
+            .send(&HOSTED, &provider.config, &req)
+            .await?;
         let token: Token = crate::provider::decode_json(HOSTED_ID, &body)?;
         Ok(token.access_token)
     }

@@ -5,6 +5,7 @@
 //! with fixtures; the [`crate::Client`] owns sending, retries and streaming.
 
 pub mod anthropic;
+pub mod cohere;
 pub mod google;
 pub mod hosted;
 pub mod openai;
@@ -57,6 +58,8 @@ pub enum AdapterKind {
     Anthropic,
     /// Google's Gemini API.
     Google,
+    /// Cohere's v2 API.
+    Cohere,
 }
 
 /// What the catalog knows about the model being called that shapes a request.
@@ -299,7 +302,7 @@ pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
 }
 
 /// Longest upstream text quoted in an error.
-const MAX_UPSTREAM_MESSAGE: usize = 500;
+pub(crate) const MAX_UPSTREAM_MESSAGE: usize = 500;
 
 /// Upstream error text made safe to show: the key that was sent is redacted
 /// (before clipping, since a key cut in half would no longer match), and
@@ -330,6 +333,7 @@ pub fn adapter(kind: AdapterKind) -> &'static dyn Adapter {
         AdapterKind::OpenAiCompatible => &openai::COMPATIBLE,
         AdapterKind::Anthropic => &anthropic::ANTHROPIC,
         AdapterKind::Google => &google::GOOGLE,
+        AdapterKind::Cohere => &cohere::COHERE,
     }
 }
 

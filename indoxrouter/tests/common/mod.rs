@@ -39,6 +39,8 @@ pub fn builder(sim: &Simulator) -> ClientBuilder {
         .base_url("anthropic", sim.anthropic_base())
         .api_key("google", KEY)
         .base_url("google", sim.google_base())
+        .api_key("cohere", KEY)
+        .base_url("cohere", sim.cohere_base())
         .timeout(Duration::from_secs(10))
         .retry_policy(RetryPolicy::none())
 }

@@ -1,8 +1,9 @@
 //! Provider-neutral chat behaviour: what the "model" replies and what it costs.
 //!
-//! Both OpenAI and Mistral speak the same message/tool dialect closely enough
-//! that one planner serves both; each provider module only validates the
-//! request its own way and renders the plan in its own wire format.
+//! OpenAI, Mistral and Cohere speak this message/tool dialect directly;
+//! Anthropic's and Gemini's modules translate their requests into it. So one
+//! planner serves every provider, and each module only validates the request
+//! its own way and renders the plan in its own wire format.
 
 use serde_json::{Map, Value};
 

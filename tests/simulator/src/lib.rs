@@ -1,6 +1,7 @@
 //! A local HTTP server that stands in for AI providers in tests.
 //!
-//! It speaks the real wire formats of OpenAI, Mistral and Anthropic — paths,
+//! It speaks the real wire formats of OpenAI, Mistral, Anthropic, Google
+//! Gemini and Cohere — paths,
 //! auth headers, JSON shapes, SSE framing, error bodies, rate-limit headers — so the
 //! providers' own SDKs can be pointed at it, and it answers deterministically
 //! so tests can assert exact text and token counts. Faults (error statuses,
@@ -24,6 +25,8 @@
 //! | OpenAI | `{root}/openai/v1` (also bare `{root}/v1`) | `POST /chat/completions`, `POST /completions`, `POST /embeddings`, `POST /images/generations`, `GET /models`, `GET /models/{id}` |
 //! | Mistral | `{root}/mistral` + `/v1/...` | `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`, `GET /v1/models/{id}` |
 //! | Anthropic | `{root}/anthropic` + `/v1/...` | `POST /v1/messages`, `GET /v1/models` |
+//! | Gemini | `{root}/google` + `/v1beta/...` | `POST /v1beta/models/{m}:generateContent`, `:streamGenerateContent` (`?alt=sse` for SSE, else a JSON array), `:embedContent`, `:batchEmbedContents`, `:predict` (Imagen), `GET /v1beta/models` |
+//! | Cohere | `{root}/cohere` + `/v2/...` | `POST /v2/chat`, `POST /v2/embed` |
 //!
 //! Control routes (not counted as provider requests): `POST /__sim/faults`
 //! with `{"provider": "openai", "fault": {...}, "times": 1}`, `GET /__sim/faults`
@@ -39,7 +42,14 @@
 //! `authentication_error` "x-api-key header is required", a wrong one
 //! "invalid x-api-key".
 //!
-//! OpenAI and Mistral take `Authorization: Bearer <key>`. A request without one
+//! Gemini takes `x-goog-api-key: <key>` (or `?key=`); without one it answers
+//! Google's 403 `PERMISSION_DENIED` ("Method doesn't allow unregistered
+//! callers…"), with a wrong one its 400 `INVALID_ARGUMENT` "API key not
+//! valid. Please pass a valid API key." with an `ErrorInfo` reason
+//! `API_KEY_INVALID`.
+//!
+//! OpenAI, Mistral and Cohere take `Authorization: Bearer <key>` (Cohere's
+//! 401 bodies: "no api key supplied", "invalid api token"). A request without one
 //! gets a 401 (OpenAI's "You didn't provide an API key…" body; Mistral's
 //! `{"detail":"Unauthorized"}`). If [`SimConfig::api_key`] is set, any other
 //! key also gets a 401 (OpenAI: `code: "invalid_api_key"`, with the key masked
@@ -122,6 +132,46 @@
 //! = ⌊P/4⌋ and `input_tokens` = P − both, for P prompt tokens; otherwise both
 //! cache counts are 0. Ids are `msg_01…` and `toolu_01…`.
 //!
+//! **Gemini** requests are counted the same way: `systemInstruction` is one
+//! system message, `model` turns are assistant messages, `inlineData` and
+//! `fileData` parts are images, `functionCall` parts tool calls (arguments
+//! = `args` serialized compactly), each `functionResponse` a tool message
+//! whose text is the response's single string field if it has exactly one,
+//! else its compact JSON; `functionDeclarations` are the tools.
+//! `toolConfig.functionCallingConfig.mode` `NONE` calls nothing, `ANY` with
+//! `allowedFunctionNames` calls the first name, otherwise the first tool.
+//! `generationConfig`: `maxOutputTokens`, `stopSequences`, `candidateCount`
+//! (1–8, all candidates identical) and `responseMimeType:
+//! "application/json"` (JSON mode) apply; `finishReason` is `STOP` or
+//! `MAX_TOKENS`. Function calls carry no `id`. A `thinkingConfig` with a
+//! non-zero `thinkingBudget` (or a `thinkingLevel`) adds
+//! `thoughtsTokenCount: 5`, outside `candidatesTokenCount` and inside
+//! `totalTokenCount`; with `includeThoughts` the candidate starts with the
+//! part `{"text": "Let me think about that.", "thought": true}` (either
+//! spelling, camelCase or snake_case, is read, as protobuf JSON allows). A
+//! request naming `cachedContent` reports `cachedContentTokenCount` =
+//! ⌊P/2⌋ (inside `promptTokenCount`). Embeddings: 3072 dimensions for
+//! `gemini-embedding-*`, else 768, truncated by `outputDimensionality`;
+//! `batchEmbedContents` reports `usageMetadata.promptTokenCount` = the sum
+//! of `tokens(text)`. Imagen `:predict` returns `sampleCount` (default 4,
+//! at most 4) copies of the 1×1 PNG; `aspectRatio` must be one of 1:1, 3:4,
+//! 4:3, 9:16, 16:9.
+//!
+//! **Cohere** v2 messages are read as they are (OpenAI's shape; tool-message
+//! content may also be `document` blocks, whose `data` is the text).
+//! `tool_choice` `REQUIRED` calls the first tool, `NONE` none;
+//! `response_format` `json_object` is JSON mode; `max_tokens` and
+//! `stop_sequences` apply (`finish_reason` `COMPLETE`, `STOP_SEQUENCE`,
+//! `MAX_TOKENS`, `TOOL_CALL`). A tool call comes with the `tool_plan`
+//! "I will use the <name> tool." (6 tokens, counted as output). Usage:
+//! `billed_units` are the counts above; `tokens` adds 10 input tokens
+//! (Cohere's preamble) and 1 output token, which are not billed. Tool-call
+//! ids are `<name>_` + 12 characters. Embed: `input_type` is required
+//! (`search_document`, `search_query`, `classification`, `clustering`,
+//! `image`), as is `embedding_types`; dimensions 1024 (`*-light-*`: 384,
+//! `embed-v4*`: 1536, `embed-v5*`: 2048), `output_dimension` 256–1536 for
+//! v4; `meta.billed_units.input_tokens` = the sum of `tokens(text)`.
+//!
 //! # Streaming
 //!
 //! Events are `data: <json>\n\n`, each flushed as its own write, ending with
@@ -147,6 +197,16 @@
 //!   fragments) / `content_block_stop`, a `ping` after the first block
 //!   starts, `message_delta` with `stop_reason`, `stop_sequence` and the
 //!   cumulative `output_tokens`, and `message_stop`. No `[DONE]`.
+//! - Gemini (`alt=sse`): `data: <GenerateContentResponse>` ended by
+//!   `\r\n\r\n`, one event per word with all candidates advancing
+//!   together, each candidate's `finishReason` on its last piece, cumulative
+//!   `usageMetadata` on every event, and no `[DONE]`. A function call comes
+//!   whole in one event.
+//! - Cohere: named events (`event: <type>`): `message-start`, then for text
+//!   `content-start`, one `content-delta` per word, `content-end`; for a tool
+//!   call one `tool-plan-delta` per word of the plan, `tool-call-start`
+//!   (empty arguments), 8-character `tool-call-delta`s, `tool-call-end`; and
+//!   `message-end` with `finish_reason` and usage. No `[DONE]`.
 //! - Mistral: a first chunk with `delta {role: "assistant", content: ""}`, one
 //!   chunk per word, a final `delta {content: ""}` chunk with the finish
 //!   reason, which on the last choice also carries `usage`. A tool call comes
@@ -197,6 +257,25 @@
 //! answer with the documented type for the status (`rate_limit_error`,
 //! `overloaded_error` for 529, `api_error` for other 5xx…).
 //!
+//! Gemini serves ids starting `gemini-`, `gemma-`, `imagen-` (`:predict`
+//! only), `text-embedding-`/`embedding-`/`gemini-embedding-` (embeddings
+//! only), `learnlm-`; others get its 404 `NOT_FOUND` "models/x is not found
+//! for API version v1beta…". Its errors are `{"error":{"code","message",
+//! "status"}}`; unknown fields anywhere in the request, including JSON
+//! Schema keywords outside Gemini's Schema object (`additionalProperties`,
+//! `$ref`, `const`…) and `type` arrays, are 400 `INVALID_ARGUMENT`
+//! ("Invalid JSON payload received. Unknown name…"), as are roles other
+//! than `user`/`model`, empty `parts`, and a `batchEmbedContents` request
+//! naming another model than the URL.
+//!
+//! Cohere serves `command*` and `c4ai-aya*` for chat and `embed-*` for
+//! embed; others get its 404 "model 'x' not found, make sure the correct
+//! model ID was used and that you have access to the model.". Its errors
+//! are `{"id", "message"}`; unknown top-level fields (OpenAI's `top_p`,
+//! `n`, `stream_options`…), message fields it doesn't have (`name`,
+//! `refusal`…), roles other than system/user/assistant/tool, and a
+//! lower-case `tool_choice` are 400s.
+//!
 //! Validation errors use the providers' own wording: OpenAI's
 //! `{"error":{"message","type","param","code"}}` 400s (missing/invalid
 //! parameters, `max_tokens` on reasoning models, tool messages not answering a
@@ -224,7 +303,9 @@
 //! - `cut=3` — [`Fault::CutStream`]
 //! - `error=3` — [`Fault::StreamError`]: after 3 events, the provider's
 //!   in-stream error (Anthropic: an `error` event with `overloaded_error`;
-//!   OpenAI and Mistral: a `data:` line with OpenAI's `server_error` object)
+//!   Gemini: a `data:` line with a 503 `UNAVAILABLE` error object; Cohere: a
+//!   `message-end` with `finish_reason: "ERROR"` and `error`; OpenAI and
+//!   Mistral: a `data:` line with OpenAI's `server_error` object)
 //!
 //! A status fault answers before auth and validation run; the other kinds
 //! alter the response the request would otherwise get (including an error).
@@ -239,6 +320,7 @@
 mod anthropic;
 mod auth;
 mod chat;
+mod cohere;
 mod control;
 mod embeddings;
 mod faults;
@@ -328,8 +410,14 @@ impl Simulator {
         format!("{}/google", self.state.root)
     }
 
+    /// Cohere's base URL, `{root}/cohere` (what `COHERE_BASE_URL` and the
+    /// cohere SDK's `base_url` expect); its paths start with `/v2/`.
+    pub fn cohere_base(&self) -> String {
+        format!("{}/cohere", self.state.root)
+    }
+
     /// Queues `fault` for the next request to `provider` (`"openai"`,
-    /// `"mistral"`, `"anthropic"`, or `"*"` for whichever comes first). Faults are consumed
+    /// `"mistral"`, `"anthropic"`, `"google"`, `"cohere"`, or `"*"` for whichever comes first). Faults are consumed
     /// one per request, oldest first.
     pub fn push_fault(&self, provider: &str, fault: Fault) {
         self.state.push_fault(provider, fault);

@@ -24,7 +24,7 @@ use crate::faults::{Effect, FAULT_HEADER, Fault};
 use crate::reply::Reply;
 use crate::sse::Body;
 use crate::state::{RecordedRequest, State};
-use crate::{anthropic, google, mistral, openai};
+use crate::{anthropic, cohere, google, mistral, openai};
 
 /// What a provider handler gets to see of a request.
 pub(crate) struct Ctx<'a> {
@@ -49,6 +49,7 @@ enum Provider {
     Mistral,
     Anthropic,
     Google,
+    Cohere,
 }
 
 impl Provider {
@@ -58,6 +59,7 @@ impl Provider {
             Provider::Mistral => "mistral",
             Provider::Anthropic => "anthropic",
             Provider::Google => "google",
+            Provider::Cohere => "cohere",
         }
     }
 
@@ -67,6 +69,7 @@ impl Provider {
             Provider::Mistral => mistral::handle(ctx),
             Provider::Anthropic => anthropic::handle(ctx),
             Provider::Google => google::handle(ctx),
+            Provider::Cohere => cohere::handle(ctx),
         }
     }
 
@@ -76,6 +79,7 @@ impl Provider {
             Provider::Mistral => mistral::status_error(ctx, status, retry_after),
             Provider::Anthropic => anthropic::status_error(ctx, status, retry_after),
             Provider::Google => google::status_error(ctx, status, retry_after),
+            Provider::Cohere => cohere::status_error(ctx, status, retry_after),
         }
     }
 
@@ -85,6 +89,7 @@ impl Provider {
             Provider::Mistral => mistral::custom_error(ctx, status, body),
             Provider::Anthropic => anthropic::custom_error(ctx, status, body),
             Provider::Google => google::custom_error(ctx, status, body),
+            Provider::Cohere => cohere::custom_error(ctx, status, body),
         }
     }
 
@@ -94,6 +99,7 @@ impl Provider {
             Provider::Mistral => mistral::bad_fault_header(ctx, message),
             Provider::Anthropic => anthropic::bad_fault_header(ctx, message),
             Provider::Google => google::bad_fault_header(ctx, message),
+            Provider::Cohere => cohere::bad_fault_header(ctx, message),
         }
     }
 }
@@ -107,6 +113,7 @@ fn route(path: &str) -> Option<(Provider, &str)> {
         ("/mistral", Provider::Mistral),
         ("/anthropic", Provider::Anthropic),
         ("/google", Provider::Google),
+        ("/cohere", Provider::Cohere),
     ] {
         if let Some(rest) = path.strip_prefix(prefix).filter(|rest| trimmed(rest)) {
             return Some((provider, rest.trim_end_matches('/')));
@@ -245,7 +252,7 @@ async fn serve(
 
 fn unknown_path(method: &Method, path: &str) -> Response<Body> {
     let message = format!(
-        "No provider serves {method} {path}; use /openai/v1/..., /v1/..., /mistral/v1/..., /anthropic/v1/... or /google/v1beta/..."
+        "No provider serves {method} {path}; use /openai/v1/..., /v1/..., /mistral/v1/..., /anthropic/v1/..., /google/v1beta/... or /cohere/v2/..."
     );
     Reply::json(404, json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}))
         .into_response(Effect::None)

@@ -5,11 +5,8 @@
 use http::HeaderMap;
 use serde_json::Value;
 
-use crate::error::{Error, redact};
-use crate::provider::{ProviderConfig, retry_after};
-
-/// Longest upstream text we quote in an error.
-const MAX_MESSAGE: usize = 500;
+use crate::error::Error;
+use crate::provider::{ProviderConfig, retry_after, scrub};
 
 pub(super) fn parse(cfg: &ProviderConfig, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
     let retry = retry_after(headers);
@@ -26,7 +23,7 @@ pub(super) fn parse(cfg: &ProviderConfig, status: u16, headers: &HeaderMap, body
             let text = if text.trim().is_empty() {
                 format!("HTTP {status} with an empty body")
             } else {
-                clipped(&redact(text.trim(), cfg.secret()))
+                scrub(cfg, text.trim())
             };
             Error::from_status(&cfg.id, status, text, None, retry)
         }
@@ -57,22 +54,12 @@ pub(super) fn from_value(
     };
     // An in-band error after a 200 has no useful status; treat it as the provider failing.
     let status = if status == 200 { 502 } else { status };
-    // Redact before clipping: a key cut in half would no longer match.
-    let message = clipped(&redact(&message, cfg.secret()));
+    let message = scrub(cfg, &message);
     let mut err = Error::from_status(&cfg.id, status, message, code.as_deref(), retry);
     if let Error::InvalidRequest { param, .. } = &mut err {
         *param = v.get("param").and_then(Value::as_str).map(str::to_owned);
     }
     err
-}
-
-fn clipped(s: &str) -> String {
-    let c = crate::text::clip(s, MAX_MESSAGE);
-    if c.len() < s.len() {
-        format!("{c}…")
-    } else {
-        c.to_owned()
-    }
 }
 
 #[cfg(test)]
@@ -146,7 +133,10 @@ mod tests {
 
     #[test]
     fn key_straddling_the_clip_point_is_still_redacted() {
-        let msg = format!("{}sk-test-SECRET-value", "x".repeat(MAX_MESSAGE - 5));
+        let msg = format!(
+            "{}sk-test-SECRET-value",
+            "x".repeat(crate::provider::MAX_UPSTREAM_MESSAGE - 5)
+        );
         let body = serde_json::json!({"error": {"message": msg}}).to_string();
         let e = parse(&cfg(), 400, &HeaderMap::new(), body.as_bytes());
         assert!(!e.to_string().contains("sk-te"), "{e}");

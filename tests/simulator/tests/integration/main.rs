@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod anthropic;
+mod cohere;
 mod common;
 mod control;
 mod faults;
