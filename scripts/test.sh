@@ -22,7 +22,7 @@ grep -qx 'cost:  \$0.00001425' <<<"$out"
 # Every provider: chat, stream and a tool call; the streamed charge equals the plain one.
 out=$(cargo run --quiet --locked -p indoxrouter --example providers)
 echo "$out"
-for p in openai anthropic google cohere mistral; do grep -q "^== $p/" <<<"$out"; done
+for p in openai anthropic gemini cohere mistral; do grep -q "^== $p/" <<<"$out"; done
 [[ $(grep -c '^reply: ' <<<"$out") -eq 5 && $(grep -c '^tool: ' <<<"$out") -eq 5 ]]
 
 echo "== Conformance: official OpenAI, Anthropic, Google GenAI, Cohere and Mistral Python SDKs against the simulator"
