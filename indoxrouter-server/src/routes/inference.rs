@@ -134,52 +134,164 @@ fn candidates<'a>(first: &'a str, rest: &'a [String]) -> Vec<&'a str> {
         .collect()
 }
 
-/// A non-streamed chat.
-pub async fn chat(
+/// What the metered path needs to know about each endpoint's answer.
+pub(super) trait Metered {
+    /// `chat`, `completions`, `embeddings` or `images`.
+    const ENDPOINT: &'static str;
+    /// Provider that answered.
+    fn provider(&self) -> &str;
+    /// Model that answered.
+    fn model(&self) -> &str;
+    /// Reported usage (empty when the provider reported none).
+    fn usage(&self) -> Usage;
+    /// The core's exact cost of it.
+    fn cost(&self) -> Option<&CostBreakdown>;
+    /// Images generated.
+    fn images(&self) -> u32 {
+        0
+    }
+    /// Bytes of text delivered, for the counted-token rule; `None` where the
+    /// rule does not apply (images are priced per image or per reported token).
+    fn delivered_bytes(&self) -> Option<u64>;
+}
+
+fn len64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+impl Metered for ChatResponse {
+    const ENDPOINT: &'static str = "chat";
+    fn provider(&self) -> &str {
+        &self.provider
+    }
+    fn model(&self) -> &str {
+        &self.model
+    }
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+    fn cost(&self) -> Option<&CostBreakdown> {
+        self.cost.as_ref()
+    }
+    fn delivered_bytes(&self) -> Option<u64> {
+        Some(len64(
+            self.choices
+                .iter()
+                .map(|c| c.message.text().map_or(0, |t| t.len()))
+                .sum(),
+        ))
+    }
+}
+
+impl Metered for CompletionResponse {
+    const ENDPOINT: &'static str = "completions";
+    fn provider(&self) -> &str {
+        &self.provider
+    }
+    fn model(&self) -> &str {
+        &self.model
+    }
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+    fn cost(&self) -> Option<&CostBreakdown> {
+        self.cost.as_ref()
+    }
+    fn delivered_bytes(&self) -> Option<u64> {
+        Some(len64(self.choices.iter().map(|c| c.text.len()).sum()))
+    }
+}
+
+impl Metered for EmbeddingResponse {
+    const ENDPOINT: &'static str = "embeddings";
+    fn provider(&self) -> &str {
+        &self.provider
+    }
+    fn model(&self) -> &str {
+        &self.model
+    }
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+    fn cost(&self) -> Option<&CostBreakdown> {
+        self.cost.as_ref()
+    }
+    fn delivered_bytes(&self) -> Option<u64> {
+        Some(0)
+    }
+}
+
+impl Metered for ImageResponse {
+    const ENDPOINT: &'static str = "images";
+    fn provider(&self) -> &str {
+        &self.provider
+    }
+    fn model(&self) -> &str {
+        &self.model
+    }
+    fn usage(&self) -> Usage {
+        self.usage.unwrap_or_default()
+    }
+    fn cost(&self) -> Option<&CostBreakdown> {
+        self.cost.as_ref()
+    }
+    fn images(&self) -> u32 {
+        u32::try_from(self.data.len()).unwrap_or(u32::MAX)
+    }
+    fn delivered_bytes(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// The request-side facts the metered path needs.
+pub(super) struct Ask<'a> {
+    /// The credit to hold.
+    pub quote: Quote,
+    /// The requested model.
+    pub model: &'a str,
+    /// Its fallbacks.
+    pub fallbacks: &'a [String],
+    /// Prompt tokens by the counted-token rule.
+    pub counted_prompt: u64,
+}
+
+/// Reserve, call, settle: the one metered path for every non-streamed endpoint.
+async fn metered<T: Metered>(
     req: &Req,
     p: &Principal,
-    chat: ChatRequest,
-) -> Result<Outcome<ChatResponse>, ApiError> {
-    let quote = req.state.policy.chat(&req.state.client, &chat)?;
-    let reservation = reserve(req, p, quote)?;
-    let model = chat.model.clone();
-    let fallbacks = chat.fallbacks.clone();
-    let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
-    let resp = match req.state.client.chat(chat).await {
+    ask: Ask<'_>,
+    call: impl std::future::Future<Output = indoxrouter::Result<T>>,
+) -> Result<Outcome<T>, ApiError> {
+    let reservation = reserve(req, p, ask.quote)?;
+    let resp = match call.await {
         Ok(r) => r,
         Err(e) => {
-            record_failure(req, p, reservation, "chat", false, &model).await;
+            record_failure(req, p, reservation, T::ENDPOINT, false, ask.model).await;
             return Err(e.into());
         }
     };
-    let (cost, unpriced) = charge(
-        &req.state.client,
-        &candidates(&model, &fallbacks),
-        &resp.provider,
-        resp.cost.as_ref(),
-        || {
-            let delivered: usize = resp
-                .choices
-                .iter()
-                .map(|c| c.message.text().map_or(0, |t| t.len()))
-                .sum();
-            Usage::new(
-                counted_prompt,
-                billing::counted_tokens(u64::try_from(delivered).unwrap_or(u64::MAX)),
-            )
-        },
-    );
+    let (cost, unpriced) = match resp.delivered_bytes() {
+        Some(delivered) => charge(
+            &req.state.client,
+            &candidates(ask.model, ask.fallbacks),
+            resp.provider(),
+            resp.cost(),
+            || Usage::new(ask.counted_prompt, billing::counted_tokens(delivered)),
+        ),
+        None => resp.cost().map_or((Usd::ZERO, true), |c| (c.total, false)),
+    };
+    let usage = resp.usage();
     settle(
         req,
         p,
         reservation,
         Served {
-            endpoint: "chat",
+            endpoint: T::ENDPOINT,
             stream: false,
-            provider: &resp.provider,
-            model: &resp.model,
-            usage: &resp.usage,
-            images: 0,
+            provider: resp.provider(),
+            model: resp.model(),
+            usage: &usage,
+            images: resp.images(),
             cost,
             unpriced,
             status: UsageStatus::Completed,
@@ -191,6 +303,31 @@ pub async fn chat(
         cost,
         unpriced,
     })
+}
+
+fn counted_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> u64 {
+    texts
+        .into_iter()
+        .map(|s| billing::counted_tokens(len64(s.len())))
+        .fold(0, u64::saturating_add)
+}
+
+/// A non-streamed chat.
+pub async fn chat(
+    req: &Req,
+    p: &Principal,
+    chat: ChatRequest,
+) -> Result<Outcome<ChatResponse>, ApiError> {
+    let quote = req.state.policy.chat(&req.state.client, &chat)?;
+    let (model, fallbacks) = (chat.model.clone(), chat.fallbacks.clone());
+    let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
+    let ask = Ask {
+        quote,
+        model: &model,
+        fallbacks: &fallbacks,
+        counted_prompt,
+    };
+    metered(req, p, ask, req.state.client.chat(chat)).await
 }
 
 /// A text completion.
@@ -200,57 +337,15 @@ pub async fn completion(
     c: CompletionRequest,
 ) -> Result<Outcome<CompletionResponse>, ApiError> {
     let quote = req.state.policy.completion(&req.state.client, &c)?;
-    let reservation = reserve(req, p, quote)?;
-    let model = c.model.clone();
-    let fallbacks = c.fallbacks.clone();
-    let prompt_bytes: u64 = c
-        .prompt
-        .as_vec()
-        .iter()
-        .map(|s| billing::counted_tokens(u64::try_from(s.len()).unwrap_or(u64::MAX)))
-        .sum();
-    let resp = match req.state.client.completions(c).await {
-        Ok(r) => r,
-        Err(e) => {
-            record_failure(req, p, reservation, "completions", false, &model).await;
-            return Err(e.into());
-        }
+    let (model, fallbacks) = (c.model.clone(), c.fallbacks.clone());
+    let counted_prompt = counted_texts(c.prompt.as_vec());
+    let ask = Ask {
+        quote,
+        model: &model,
+        fallbacks: &fallbacks,
+        counted_prompt,
     };
-    let (cost, unpriced) = charge(
-        &req.state.client,
-        &candidates(&model, &fallbacks),
-        &resp.provider,
-        resp.cost.as_ref(),
-        || {
-            let delivered: usize = resp.choices.iter().map(|c| c.text.len()).sum();
-            Usage::new(
-                prompt_bytes,
-                billing::counted_tokens(u64::try_from(delivered).unwrap_or(u64::MAX)),
-            )
-        },
-    );
-    settle(
-        req,
-        p,
-        reservation,
-        Served {
-            endpoint: "completions",
-            stream: false,
-            provider: &resp.provider,
-            model: &resp.model,
-            usage: &resp.usage,
-            images: 0,
-            cost,
-            unpriced,
-            status: UsageStatus::Completed,
-        },
-    )
-    .await?;
-    Ok(Outcome {
-        resp,
-        cost,
-        unpriced,
-    })
+    metered(req, p, ask, req.state.client.completions(c)).await
 }
 
 /// Embeddings.
@@ -260,51 +355,15 @@ pub async fn embeddings(
     e: EmbeddingRequest,
 ) -> Result<Outcome<EmbeddingResponse>, ApiError> {
     let quote = req.state.policy.embeddings(&req.state.client, &e)?;
-    let reservation = reserve(req, p, quote)?;
-    let model = e.model.clone();
-    let fallbacks = e.fallbacks.clone();
-    let counted: u64 = e
-        .input
-        .as_vec()
-        .iter()
-        .map(|s| billing::counted_tokens(u64::try_from(s.len()).unwrap_or(u64::MAX)))
-        .sum();
-    let resp = match req.state.client.embeddings(e).await {
-        Ok(r) => r,
-        Err(err) => {
-            record_failure(req, p, reservation, "embeddings", false, &model).await;
-            return Err(err.into());
-        }
+    let (model, fallbacks) = (e.model.clone(), e.fallbacks.clone());
+    let counted_prompt = counted_texts(e.input.as_vec());
+    let ask = Ask {
+        quote,
+        model: &model,
+        fallbacks: &fallbacks,
+        counted_prompt,
     };
-    let (cost, unpriced) = charge(
-        &req.state.client,
-        &candidates(&model, &fallbacks),
-        &resp.provider,
-        resp.cost.as_ref(),
-        || Usage::new(counted, 0),
-    );
-    settle(
-        req,
-        p,
-        reservation,
-        Served {
-            endpoint: "embeddings",
-            stream: false,
-            provider: &resp.provider,
-            model: &resp.model,
-            usage: &resp.usage,
-            images: 0,
-            cost,
-            unpriced,
-            status: UsageStatus::Completed,
-        },
-    )
-    .await?;
-    Ok(Outcome {
-        resp,
-        cost,
-        unpriced,
-    })
+    metered(req, p, ask, req.state.client.embeddings(e)).await
 }
 
 /// Image generation.
@@ -314,43 +373,12 @@ pub async fn images(
     i: ImageRequest,
 ) -> Result<Outcome<ImageResponse>, ApiError> {
     let quote = req.state.policy.images(&req.state.client, &i)?;
-    let reservation = reserve(req, p, quote)?;
-    let model = i.model.clone();
-    let resp = match req.state.client.images(i).await {
-        Ok(r) => r,
-        Err(err) => {
-            record_failure(req, p, reservation, "images", false, &model).await;
-            return Err(err.into());
-        }
+    let (model, fallbacks) = (i.model.clone(), i.fallbacks.clone());
+    let ask = Ask {
+        quote,
+        model: &model,
+        fallbacks: &fallbacks,
+        counted_prompt: 0,
     };
-    // Image prices are per image or per reported token; with neither there is
-    // nothing to count, so only an allowed unpriced model gets here with None.
-    let (cost, unpriced) = match &resp.cost {
-        Some(c) => (c.total, false),
-        None => (Usd::ZERO, true),
-    };
-    let images = u32::try_from(resp.data.len()).unwrap_or(u32::MAX);
-    let usage = resp.usage.unwrap_or_default();
-    settle(
-        req,
-        p,
-        reservation,
-        Served {
-            endpoint: "images",
-            stream: false,
-            provider: &resp.provider,
-            model: &resp.model,
-            usage: &usage,
-            images,
-            cost,
-            unpriced,
-            status: UsageStatus::Completed,
-        },
-    )
-    .await?;
-    Ok(Outcome {
-        resp,
-        cost,
-        unpriced,
-    })
+    metered(req, p, ask, req.state.client.images(i)).await
 }
