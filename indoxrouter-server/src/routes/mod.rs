@@ -119,6 +119,31 @@ pub fn body(limit: u64) -> impl Filter<Extract = (Bytes,), Error = warp::Rejecti
         .unify()
 }
 
+/// A POST route on `path` whose handler gets the context and the body and
+/// answers in `surface`'s shape.
+pub(super) fn post_route<F, Fut>(
+    state: &Arc<AppState>,
+    surface: Surface,
+    path: BoxedFilter<()>,
+    handle: F,
+) -> BoxedFilter<(Response,)>
+where
+    F: Fn(Req, Bytes) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response, ApiError>> + Send + 'static,
+{
+    path.and(warp::post())
+        .and(ctx(state.clone()))
+        .and(body(state.max_body_bytes))
+        .then(move |req: Req, body: Bytes| {
+            let handle = handle.clone();
+            async move {
+                let r = handle(req.clone(), body).await;
+                finish(r, surface, &req)
+            }
+        })
+        .boxed()
+}
+
 /// Accepts caller-supplied ids that are safe to log and echo.
 fn usable_request_id(id: &str) -> bool {
     (1..=128).contains(&id.len())

@@ -17,8 +17,8 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::inference::{self, Outcome};
-use super::{Req, body, ctx, finish, json_value, parse_json};
+use super::inference::{self, Metered, Outcome};
+use super::{Req, json_value, parse_json, post_route};
 use crate::error::{ApiError, Surface};
 
 /// `usage` with the charge added.
@@ -153,19 +153,17 @@ pub(super) fn chat_response(out: &Outcome<ChatResponse>) -> Response {
     with_cost(json_value(StatusCode::OK, &wire), out.cost)
 }
 
-/// Serializes `value`, then puts the charge in `usage.cost` and the model as
+/// Serializes the answer, then puts the charge in `usage.cost` and the model as
 /// `provider/model`. For the less hot endpoints, where a typed wire struct per
 /// shape would be more code than it saves.
-fn patched<T: Serialize>(
-    value: &T,
-    provider: &str,
-    model: &str,
-    cost: Usd,
-) -> Result<Value, ApiError> {
-    let mut v = serde_json::to_value(value).map_err(|_| ApiError::internal())?;
+fn patched<T: Serialize + Metered>(out: &Outcome<T>) -> Result<Value, ApiError> {
+    let mut v = serde_json::to_value(&out.resp).map_err(|_| ApiError::internal())?;
     if let Value::Object(o) = &mut v {
         o.remove("cost");
-        o.insert("model".into(), Value::String(full_model(provider, model)));
+        o.insert(
+            "model".into(),
+            Value::String(full_model(out.resp.provider(), out.resp.model())),
+        );
         let usage = o
             .entry("usage")
             .or_insert_with(|| Value::Object(Map::new()));
@@ -173,7 +171,7 @@ fn patched<T: Serialize>(
             *usage = Value::Object(Map::new());
         }
         if let Value::Object(u) = usage {
-            u.insert("cost".into(), Value::String(cost.to_string()));
+            u.insert("cost".into(), Value::String(out.cost.to_string()));
         }
     }
     Ok(v)
@@ -206,93 +204,79 @@ fn base64_vectors(v: &mut Value) {
 }
 
 pub(super) fn routes(state: Arc<crate::state::AppState>) -> BoxedFilter<(Response,)> {
-    let chat = warp::path!("chat" / "completions")
-        .and(warp::post())
-        .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
-        .then(|req: Req, body: Bytes| async move {
-            let r = async {
-                let p = req.principal()?;
-                let mut chat: ChatRequest = parse_json(&body)?;
-                let (stream, include_usage) = take_stream_flags(&mut chat)?;
-                if stream {
-                    return super::stream::chat(req.clone(), p, chat, include_usage).await;
-                }
-                let out = inference::chat(&req, &p, chat).await?;
-                Ok(chat_response(&out))
+    let chat = post_route(
+        &state,
+        Surface::OpenAi,
+        warp::path!("chat" / "completions").boxed(),
+        |req: Req, body: Bytes| async move {
+            let p = req.principal()?;
+            let mut chat: ChatRequest = parse_json(&body)?;
+            let (stream, include_usage) = take_stream_flags(&mut chat)?;
+            if stream {
+                return super::stream::chat(req.clone(), p, chat, include_usage).await;
             }
-            .await;
-            finish(r, Surface::OpenAi, &req)
-        });
+            let out = inference::chat(&req, &p, chat).await?;
+            Ok(chat_response(&out))
+        },
+    );
 
-    let completions = warp::path!("completions")
-        .and(warp::post())
-        .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
-        .then(|req: Req, body: Bytes| async move {
-            let r = async {
-                let p = req.principal()?;
-                let mut c: CompletionRequest = parse_json(&body)?;
-                if take_flag(&mut c.extra, "stream")? {
-                    return Err(ApiError::bad_request(
-                        "streaming text completions is not supported; use /v1/chat/completions with stream=true",
+    let completions = post_route(
+        &state,
+        Surface::OpenAi,
+        warp::path!("completions").boxed(),
+        |req: Req, body: Bytes| async move {
+            let p = req.principal()?;
+            let mut c: CompletionRequest = parse_json(&body)?;
+            if take_flag(&mut c.extra, "stream")? {
+                return Err(ApiError::bad_request(
+                    "streaming text completions is not supported; use /v1/chat/completions with stream=true",
+                )
+                .param("stream"));
+            }
+            c.extra.remove("stream_options");
+            let out = inference::completion(&req, &p, c).await?;
+            Ok(patched_response(&patched(&out)?, out.cost))
+        },
+    );
+
+    let embeddings = post_route(
+        &state,
+        Surface::OpenAi,
+        warp::path!("embeddings").boxed(),
+        |req: Req, body: Bytes| async move {
+            let p = req.principal()?;
+            let mut e: EmbeddingRequest = parse_json(&body)?;
+            let base64 = match e.extra.remove("encoding_format") {
+                None | Some(Value::Null) => false,
+                Some(Value::String(f)) if f == "float" => false,
+                Some(Value::String(f)) if f == "base64" => true,
+                Some(_) => {
+                    return Err(ApiError::unprocessable(
+                        "`encoding_format` must be `float` or `base64`",
                     )
-                    .param("stream"));
+                    .param("encoding_format"));
                 }
-                c.extra.remove("stream_options");
-                let out = inference::completion(&req, &p, c).await?;
-                let v = patched(&out.resp, &out.resp.provider, &out.resp.model, out.cost)?;
-                Ok(patched_response(&v, out.cost))
+            };
+            let out = inference::embeddings(&req, &p, e).await?;
+            let mut v = patched(&out)?;
+            if base64 {
+                base64_vectors(&mut v);
             }
-            .await;
-            finish(r, Surface::OpenAi, &req)
-        });
+            Ok(patched_response(&v, out.cost))
+        },
+    );
 
-    let embeddings = warp::path!("embeddings")
-        .and(warp::post())
-        .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
-        .then(|req: Req, body: Bytes| async move {
-            let r = async {
-                let p = req.principal()?;
-                let mut e: EmbeddingRequest = parse_json(&body)?;
-                let base64 = match e.extra.remove("encoding_format") {
-                    None | Some(Value::Null) => false,
-                    Some(Value::String(f)) if f == "float" => false,
-                    Some(Value::String(f)) if f == "base64" => true,
-                    Some(_) => {
-                        return Err(ApiError::unprocessable(
-                            "`encoding_format` must be `float` or `base64`",
-                        )
-                        .param("encoding_format"));
-                    }
-                };
-                let out = inference::embeddings(&req, &p, e).await?;
-                let mut v = patched(&out.resp, &out.resp.provider, &out.resp.model, out.cost)?;
-                if base64 {
-                    base64_vectors(&mut v);
-                }
-                Ok(patched_response(&v, out.cost))
-            }
-            .await;
-            finish(r, Surface::OpenAi, &req)
-        });
-
-    let images = warp::path!("images" / "generations")
-        .and(warp::post())
-        .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
-        .then(|req: Req, body: Bytes| async move {
-            let r = async {
-                let p = req.principal()?;
-                let i: ImageRequest = parse_json(&body)?;
-                let out = inference::images(&req, &p, i).await?;
-                let v = patched(&out.resp, &out.resp.provider, &out.resp.model, out.cost)?;
-                Ok(patched_response(&v, out.cost))
-            }
-            .await;
-            finish(r, Surface::OpenAi, &req)
-        });
+    let images = post_route(
+        &state,
+        Surface::OpenAi,
+        warp::path!("images" / "generations").boxed(),
+        |req: Req, body: Bytes| async move {
+            let p = req.principal()?;
+            let i: ImageRequest = parse_json(&body)?;
+            let out = inference::images(&req, &p, i).await?;
+            Ok(patched_response(&patched(&out)?, out.cost))
+        },
+    );
 
     chat.or(completions)
         .unify()

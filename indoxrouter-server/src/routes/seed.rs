@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::StatusCode;
 use indoxrouter::Usd;
 use indoxrouter::types::{ChatRequest, CompletionRequest, EmbeddingRequest, ImageRequest, Usage};
@@ -15,9 +14,9 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::inference;
+use super::inference::{self, Metered, Outcome};
 use super::openai::{full_model, take_stream_flags, with_cost};
-use super::{Req, body, ctx, finish, json_value, parse_json};
+use super::{Req, json_value, parse_json, post_route};
 use crate::error::{ApiError, Surface};
 use crate::state::AppState;
 use crate::time::{rfc3339_millis, unix_millis};
@@ -61,9 +60,21 @@ struct Envelope<'a, D: Serialize> {
 struct Meta<'a> {
     provider: &'a str,
     model: &'a str,
-    usage: &'a Usage,
+    usage: Usage,
     cost: Usd,
     unpriced: bool,
+}
+
+impl<'a> Meta<'a> {
+    fn of<T: Metered>(out: &'a Outcome<T>) -> Self {
+        Meta {
+            provider: out.resp.provider(),
+            model: out.resp.model(),
+            usage: out.resp.usage(),
+            cost: out.cost,
+            unpriced: out.unpriced,
+        }
+    }
 }
 
 fn envelope<D: Serialize>(
@@ -156,31 +167,10 @@ fn seed_request<T: DeserializeOwned>(
         .map_err(|e| ApiError::unprocessable(format!("invalid request: {e}")))
 }
 
-fn route<F, Fut>(
-    state: &Arc<AppState>,
-    path: BoxedFilter<()>,
-    handle: F,
-) -> BoxedFilter<(Response,)>
-where
-    F: Fn(Req, Bytes) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<Response, ApiError>> + Send + 'static,
-{
-    path.and(warp::post())
-        .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
-        .then(move |req: Req, body: Bytes| {
-            let handle = handle.clone();
-            async move {
-                let r = handle(req.clone(), body).await;
-                finish(r, Surface::Seed, &req)
-            }
-        })
-        .boxed()
-}
-
 pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
-    let chat = route(
+    let chat = post_route(
         &state,
+        Surface::Seed,
         warp::path!("chat" / "completions").boxed(),
         |req, body| async move {
             let p = req.principal()?;
@@ -194,13 +184,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             let first = r.choices.first();
             Ok(envelope(
                 &req,
-                Meta {
-                    provider: &r.provider,
-                    model: &r.model,
-                    usage: &r.usage,
-                    cost: out.cost,
-                    unpriced: out.unpriced,
-                },
+                Meta::of(&out),
                 r.text().unwrap_or_default(),
                 first
                     .and_then(|c| c.finish_reason.as_ref())
@@ -211,8 +195,9 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         },
     );
 
-    let completions = route(
+    let completions = post_route(
         &state,
+        Surface::Seed,
         warp::path!("completions").boxed(),
         |req, body| async move {
             let p = req.principal()?;
@@ -228,13 +213,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             let first = r.choices.first();
             Ok(envelope(
                 &req,
-                Meta {
-                    provider: &r.provider,
-                    model: &r.model,
-                    usage: &r.usage,
-                    cost: out.cost,
-                    unpriced: out.unpriced,
-                },
+                Meta::of(&out),
                 first.map_or("", |c| c.text.as_str()),
                 first
                     .and_then(|c| c.finish_reason.as_ref())
@@ -245,8 +224,9 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         },
     );
 
-    let embeddings = route(
+    let embeddings = post_route(
         &state,
+        Surface::Seed,
         warp::path!("embeddings").boxed(),
         |req, body| async move {
             let p = req.principal()?;
@@ -256,13 +236,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             let vectors: Vec<&[f32]> = r.data.iter().map(|d| d.embedding.as_slice()).collect();
             Ok(envelope(
                 &req,
-                Meta {
-                    provider: &r.provider,
-                    model: &r.model,
-                    usage: &r.usage,
-                    cost: out.cost,
-                    unpriced: out.unpriced,
-                },
+                Meta::of(&out),
                 &vectors,
                 None,
                 Some(vectors.first().map_or(0, |v| v.len())),
@@ -271,29 +245,16 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         },
     );
 
-    let images = route(
+    let images = post_route(
         &state,
+        Surface::Seed,
         warp::path!("images" / "generations").boxed(),
         |req, body| async move {
             let p = req.principal()?;
             let i: ImageRequest = seed_request(&body, &req.state.defaults.images, false)?;
             let out = inference::images(&req, &p, i).await?;
             let r = &out.resp;
-            let usage = r.usage.unwrap_or_default();
-            Ok(envelope(
-                &req,
-                Meta {
-                    provider: &r.provider,
-                    model: &r.model,
-                    usage: &usage,
-                    cost: out.cost,
-                    unpriced: out.unpriced,
-                },
-                &r.data,
-                None,
-                None,
-                None,
-            ))
+            Ok(envelope(&req, Meta::of(&out), &r.data, None, None, None))
         },
     );
 
