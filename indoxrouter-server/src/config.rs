@@ -64,6 +64,9 @@ pub struct Config {
     pub max_body_bytes: u64,
     /// `INDOXROUTER_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
+    /// `INDOXROUTER_SHUTDOWN_GRACE_SECONDS`, default 30: how long shutdown
+    /// lets in-flight requests finish before interrupting streams.
+    pub shutdown_grace: Duration,
 }
 
 /// A setting that could not be used.
@@ -181,6 +184,9 @@ impl Config {
             max_body_bytes: parse("INDOXROUTER_MAX_BODY_BYTES", "a byte count")?
                 .unwrap_or(16 * 1024 * 1024),
             log_json: get("INDOXROUTER_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+            shutdown_grace: Duration::from_secs(
+                parse("INDOXROUTER_SHUTDOWN_GRACE_SECONDS", "seconds")?.unwrap_or(30),
+            ),
         })
     }
 
@@ -200,6 +206,7 @@ impl Config {
             allow_unpriced: false,
             max_body_bytes: 16 * 1024 * 1024,
             log_json: false,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }

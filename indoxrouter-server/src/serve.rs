@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -19,8 +19,8 @@ use tokio::task::JoinHandle;
 
 use crate::state::AppState;
 
-/// How long shutdown waits for in-flight requests before closing them.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A server running in the background (tests, embedding).
 #[derive(Debug)]
@@ -73,6 +73,9 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
                     let _ = io.set_nodelay(true);
                     let svc = TowerToHyperService::new(warp::service(routes.clone()));
                     let conn = hyper::server::conn::http1::Builder::new()
+                        // Slow-header clients (slowloris) are cut off.
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_TIMEOUT)
                         .serve_connection(TokioIo::new(io), svc);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
@@ -95,11 +98,16 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
         .accepting
         .store(false, std::sync::atomic::Ordering::SeqCst);
     tracing::info!("shutting down: finishing in-flight requests");
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    let mut finishing = std::pin::pin!(graceful.shutdown());
+    if tokio::time::timeout(state.shutdown_grace, &mut finishing)
         .await
         .is_err()
     {
-        tracing::warn!("in-flight requests still running after the grace period; closing them");
+        // A stream whose provider has gone quiet would hold shutdown up until
+        // its idle timeout; interrupted streams settle what they delivered.
+        tracing::warn!("requests still running after the grace period; interrupting them");
+        state.interrupt.cancel();
+        let _ = tokio::time::timeout(state.shutdown_grace, finishing).await;
     }
     state.close().await;
     tracing::info!("shutdown complete");

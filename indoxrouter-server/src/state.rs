@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use indoxrouter::Client;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::jwt::JwtKeys;
@@ -28,10 +29,15 @@ pub struct AppState {
     pub policy: PricePolicy,
     /// Largest accepted request body.
     pub max_body_bytes: u64,
+    /// How long shutdown lets in-flight requests finish.
+    pub shutdown_grace: std::time::Duration,
     /// Default models for seed requests that name none.
     pub defaults: DefaultModels,
     /// Streams still billing; shutdown waits for them.
     pub streams: TaskTracker,
+    /// Fired when the shutdown grace period is over: streams still running
+    /// stop, settle what they delivered and end.
+    pub interrupt: CancellationToken,
     /// False once shutdown has begun (readiness).
     pub accepting: AtomicBool,
     /// The concrete store, for shutdown.
@@ -139,8 +145,10 @@ impl AppState {
                 allow_unpriced: config.allow_unpriced,
             },
             max_body_bytes: config.max_body_bytes,
+            shutdown_grace: config.shutdown_grace,
             defaults: DefaultModels::default(),
             streams: TaskTracker::new(),
+            interrupt: CancellationToken::new(),
             accepting: AtomicBool::new(true),
             store,
         };

@@ -388,3 +388,48 @@ async fn unpriced_models_are_refused_unless_the_operator_allows_them() {
     assert_eq!(rows[0]["unpriced"], true);
     assert_eq!(rows[0]["cost"], "0");
 }
+
+#[tokio::test]
+async fn shutdown_interrupts_a_silent_stream_after_the_grace_period_and_bills_it() {
+    let mut h = start_with(|c| c.shutdown_grace = std::time::Duration::from_millis(300)).await;
+    let key = h.user_with_key("kate", "1").await;
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::Stall { after_chunks: 3 },
+    );
+    let mut body = chat_body("go quiet");
+    body["stream"] = json!(true);
+    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    let first = r.chunk().await.unwrap().unwrap();
+    assert!(first.starts_with(b"data: "));
+    let started = std::time::Instant::now();
+    h.shutdown().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "shutdown hung on a silent stream"
+    );
+    let rest = async {
+        let mut all = Vec::new();
+        while let Ok(Some(c)) = r.chunk().await {
+            all.extend_from_slice(&c);
+        }
+        String::from_utf8(all).unwrap()
+    }
+    .await;
+    assert!(!rest.contains("[DONE]"));
+    drop(h.state);
+    let store = indoxrouter_server::store::redb_store::RedbStore::open(
+        &h.dir.path().join("indoxrouter.redb"),
+    )
+    .unwrap();
+    use indoxrouter_server::store::{Accounts as _, Ledger as _};
+    let user = store.user_by_name("kate").unwrap();
+    let page = store.usage(user.id, 10, None).await.unwrap();
+    assert_eq!(page.rows.len(), 1);
+    assert_eq!(
+        page.rows[0].status,
+        indoxrouter_server::store::UsageStatus::Interrupted
+    );
+    assert!(page.rows[0].cost > indoxrouter::Usd::ZERO);
+    assert_eq!(store.balance(user.id), usd("1") - page.rows[0].cost);
+}

@@ -5,7 +5,8 @@
 //! - the provider reported usage → its exact cost, as for the same
 //!   non-streamed request (the usage chunk is forwarded with `usage.cost` when
 //!   the caller asked for `stream_options.include_usage`);
-//! - no usage (client disconnected, stream broken off) → the counted-token
+//! - no usage (client disconnected, stream broken off, or interrupted by a
+//!   shutdown whose grace period ran out) → the counted-token
 //!   rule of [`crate::billing`] on the prompt and the text delivered so far;
 //! - nothing delivered at all → no charge.
 //!
@@ -120,6 +121,10 @@ impl Relay {
                 biased;
                 () = tx.closed() => {
                     status = UsageStatus::ClientDisconnected;
+                    break;
+                }
+                () = self.req.state.interrupt.cancelled() => {
+                    status = UsageStatus::Interrupted;
                     break;
                 }
                 next = upstream.next() => next,

@@ -122,6 +122,8 @@ pub enum UsageStatus {
     UpstreamError,
     /// The provider call failed before producing anything: cost is zero.
     Failed,
+    /// A stream cut short by server shutdown; billed by the streaming rule.
+    Interrupted,
 }
 
 /// One metered request: appended atomically with its charge.

@@ -45,7 +45,7 @@ pub struct UsageRecord {
     pub images: u32,
     /// The charge.
     pub cost: Usd,
-    /// `completed`, `client_disconnected`, `upstream_error` or `failed`.
+    /// `completed`, `client_disconnected`, `interrupted`, `upstream_error` or `failed`.
     pub status: String,
     /// RFC 3339 time.
     pub created_at: String,
