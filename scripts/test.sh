@@ -30,3 +30,9 @@ echo "== Conformance: official OpenAI, Anthropic, Google GenAI, Cohere and Mistr
 
 echo "== Server conformance: the official OpenAI Python SDK against indoxrouter-server"
 ./scripts/server_sdk.sh
+
+echo "== Python package: indoxrouter (pyo3) against the simulator"
+./scripts/python.sh
+
+echo "== Node package: indoxrouter (napi-rs) against the simulator"
+./scripts/node.sh

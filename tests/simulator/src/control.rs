@@ -25,6 +25,12 @@ pub(crate) fn handle(state: &State, method: &Method, path: &str, body: &[u8]) ->
             serde_json::to_value(state.requests()).unwrap_or_else(|_| json!([])),
         ),
         (&Method::GET, "/count") => Reply::json(200, json!({"count": state.request_count()})),
+        // Lets clients without the Rust API check that a cancelled stream
+        // really hung up on the provider.
+        (&Method::GET, "/streams") => Reply::json(
+            200,
+            json!({"open": state.open_bodies().load(std::sync::atomic::Ordering::SeqCst)}),
+        ),
         (&Method::POST, "/reset") => {
             state.reset();
             Reply::json(200, json!({"ok": true}))

@@ -31,7 +31,8 @@
 //! Control routes (not counted as provider requests): `POST /__sim/faults`
 //! with `{"provider": "openai", "fault": {...}, "times": 1}`, `GET /__sim/faults`
 //! (pending count), `GET /__sim/requests` (the log as JSON), `GET /__sim/count`
-//! (`{"count": n}`), `POST /__sim/reset`, and `GET /__sim/images/{id}.png`,
+//! (`{"count": n}`), `GET /__sim/streams` (`{"open": n}`, see
+//! [`Simulator::open_streams`]), `POST /__sim/reset`, and `GET /__sim/images/{id}.png`,
 //! which serves the 1×1 PNG that image URLs point at.
 //!
 //! # Auth
