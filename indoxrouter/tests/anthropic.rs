@@ -337,37 +337,20 @@ async fn cut_stream_is_interrupted() {
 
 #[tokio::test]
 async fn error_statuses_map_to_kinds() {
-    let sim = common::sim().await;
-    let client = common::client(&sim);
-    let err = client
-        .chat(common::hi("anthropic/sim-missing"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ModelNotFound);
-    for (fault, kind) in [
-        (Fault::status(400), ErrorKind::InvalidRequest),
-        (Fault::status(401), ErrorKind::Authentication),
-        (Fault::status(403), ErrorKind::Permission),
-        (Fault::status(404), ErrorKind::NotFound),
-        (Fault::status(500), ErrorKind::ProviderUnavailable),
-        (Fault::status(529), ErrorKind::ProviderUnavailable),
-    ] {
-        sim.push_fault("anthropic", fault.clone());
-        let err = client.chat(common::hi(MODEL)).await.unwrap_err();
-        assert_eq!(err.kind(), kind, "{fault:?}: {err}");
-    }
-    sim.push_fault("anthropic", Fault::rate_limited(3));
-    let err = client.chat(common::hi(MODEL)).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::RateLimited);
-    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(3)));
-
-    let wrong = common::builder(&sim)
-        .api_key("anthropic", "sk-ant-wrong-key-000")
-        .build()
-        .unwrap();
-    let err = wrong.chat(common::hi(MODEL)).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Authentication);
-    assert!(!err.to_string().contains("sk-ant-wrong-key-000"));
+    common::assert_error_mapping(common::ErrorCases {
+        provider: "anthropic",
+        model: MODEL,
+        statuses: &[
+            (400, ErrorKind::InvalidRequest),
+            (401, ErrorKind::Authentication),
+            (403, ErrorKind::Permission),
+            (404, ErrorKind::NotFound),
+            (500, ErrorKind::ProviderUnavailable),
+            (529, ErrorKind::ProviderUnavailable),
+        ],
+        wrong_key: "sk-ant-wrong-key-000",
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -11,7 +11,6 @@ use indoxrouter::types::{
     ResponseFormat, Tool, ToolChoice,
 };
 use indoxrouter::{ErrorKind, Usd};
-use indoxrouter_simulator::Fault;
 use serde_json::json;
 
 const MODEL: &str = "cohere/command-a-03-2025";
@@ -179,27 +178,7 @@ async fn folded_stream_equals_response_with_tool_calls() {
 
 #[tokio::test]
 async fn broken_streams_are_errors() {
-    let sim = common::sim().await;
-    let client = common::client(&sim);
-    sim.push_fault("cohere", Fault::CutStream { after_chunks: 3 });
-    let err = client
-        .chat_stream(common::hi(MODEL))
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::StreamInterrupted);
-    sim.push_fault("cohere", Fault::StreamError { after_chunks: 3 });
-    let err = client
-        .chat_stream(common::hi(MODEL))
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::StreamInterrupted);
-    assert!(err.to_string().contains("internal server error"), "{err}");
+    common::assert_broken_streams("cohere", MODEL, "internal server error").await;
 }
 
 #[tokio::test]
@@ -233,34 +212,18 @@ async fn embeddings_default_to_search_documents() {
 
 #[tokio::test]
 async fn errors_map_to_kinds() {
-    let sim = common::sim().await;
-    let client = common::client(&sim);
-    let err = client
-        .chat(common::hi("cohere/sim-missing"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ModelNotFound);
-    for (fault, kind) in [
-        (Fault::status(400), ErrorKind::InvalidRequest),
-        (Fault::status(402), ErrorKind::InsufficientQuota),
-        (Fault::status(498), ErrorKind::Authentication),
-        (Fault::status(500), ErrorKind::ProviderUnavailable),
-    ] {
-        sim.push_fault("cohere", fault.clone());
-        let err = client.chat(common::hi(MODEL)).await.unwrap_err();
-        assert_eq!(err.kind(), kind, "{fault:?}: {err}");
-    }
-    sim.push_fault("cohere", Fault::rate_limited(1));
-    let err = client.chat(common::hi(MODEL)).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::RateLimited);
-    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(1)));
-    let wrong = common::builder(&sim)
-        .api_key("cohere", "co-wrong-key-0000")
-        .build()
-        .unwrap();
-    let err = wrong.chat(common::hi(MODEL)).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Authentication);
-    assert!(!err.to_string().contains("co-wrong-key-0000"));
+    common::assert_error_mapping(common::ErrorCases {
+        provider: "cohere",
+        model: MODEL,
+        statuses: &[
+            (400, ErrorKind::InvalidRequest),
+            (402, ErrorKind::InsufficientQuota),
+            (498, ErrorKind::Authentication),
+            (500, ErrorKind::ProviderUnavailable),
+        ],
+        wrong_key: "co-wrong-key-0000",
+    })
+    .await;
 }
 
 #[tokio::test]

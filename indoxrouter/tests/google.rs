@@ -11,7 +11,6 @@ use indoxrouter::types::{
     Message, ResponseFormat, Tool, ToolChoice,
 };
 use indoxrouter::{ErrorKind, Usd};
-use indoxrouter_simulator::Fault;
 use serde_json::json;
 
 const MODEL: &str = "google/gemini-2.5-flash";
@@ -259,29 +258,9 @@ async fn folded_stream_equals_response_with_two_candidates() {
 
 #[tokio::test]
 async fn broken_streams_are_errors() {
-    let sim = common::sim().await;
-    let client = common::client(&sim);
     // Gemini has no end marker: a body cut before the finish reason must not
     // pass for a complete answer.
-    sim.push_fault("google", Fault::CutStream { after_chunks: 3 });
-    let err = client
-        .chat_stream(common::hi(MODEL))
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::StreamInterrupted);
-    sim.push_fault("google", Fault::StreamError { after_chunks: 2 });
-    let err = client
-        .chat_stream(common::hi(MODEL))
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::StreamInterrupted);
-    assert!(err.to_string().contains("overloaded"), "{err}");
+    common::assert_broken_streams("google", MODEL, "overloaded").await;
 }
 
 #[tokio::test]
@@ -337,35 +316,18 @@ async fn imagen_images_priced_per_image() {
 
 #[tokio::test]
 async fn errors_map_to_kinds() {
-    let sim = common::sim().await;
-    let client = common::client(&sim);
-    let err = client
-        .chat(common::hi("google/sim-missing"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::ModelNotFound);
-    for (fault, kind) in [
-        (Fault::status(400), ErrorKind::InvalidRequest),
-        (Fault::status(403), ErrorKind::Permission),
-        (Fault::status(500), ErrorKind::ProviderUnavailable),
-        (Fault::status(503), ErrorKind::ProviderUnavailable),
-    ] {
-        sim.push_fault("google", fault.clone());
-        let err = client.chat(common::hi(MODEL)).await.unwrap_err();
-        assert_eq!(err.kind(), kind, "{fault:?}: {err}");
-    }
-    sim.push_fault("google", Fault::rate_limited(2));
-    let err = client.chat(common::hi(MODEL)).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::RateLimited);
-    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(2)));
-
-    let wrong = common::builder(&sim)
-        .api_key("google", "AIza-wrong-key-0000")
-        .build()
-        .unwrap();
-    let err = wrong.chat(common::hi(MODEL)).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
-    assert!(!err.to_string().contains("AIza-wrong-key-0000"));
+    common::assert_error_mapping(common::ErrorCases {
+        provider: "google",
+        model: MODEL,
+        statuses: &[
+            (400, ErrorKind::InvalidRequest),
+            (403, ErrorKind::Permission),
+            (500, ErrorKind::ProviderUnavailable),
+            (503, ErrorKind::ProviderUnavailable),
+        ],
+        wrong_key: "AIza-wrong-key-0000",
+    })
+    .await;
 }
 
 #[tokio::test]
