@@ -129,12 +129,7 @@ async fn forged_expired_and_alg_none_tokens_are_rejected() {
 
     // Garbage and missing headers.
     assert_eq!(status(&h, "not-a-token").await, 401);
-    let r = h
-        .http
-        .get(format!("{}/api/v1/users/me", h.url))
-        .send()
-        .await
-        .unwrap();
+    let r = h.get_public("/api/v1/users/me").await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
 }

@@ -156,26 +156,10 @@ async fn models_routes() {
         .unwrap();
     assert_eq!(v["id"], "openai/gpt-4o-mini");
     assert_eq!(v["owned_by"], "openai");
-    assert_eq!(
-        h.http
-            .get(format!("{}/v1/models", h.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(h.get_public("/v1/models").await.status(), 401);
 
     // The seed's catalog routes are public.
-    let all: Value = h
-        .http
-        .get(format!("{}/api/v1/models/", h.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = h.get_public("/api/v1/models/").await.json().await.unwrap();
     let providers: Vec<&str> = all
         .as_array()
         .unwrap()
@@ -191,58 +175,32 @@ async fn models_routes() {
         .unwrap();
     assert_eq!(openai["configured"], true);
     let p: Value = h
-        .http
-        .get(format!("{}/api/v1/models/openai", h.url))
-        .send()
+        .get_public("/api/v1/models/openai")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert!(!p["models"].as_array().unwrap().is_empty());
     let m: Value = h
-        .http
-        .get(format!("{}/api/v1/models/openai/gpt-4o-mini", h.url))
-        .send()
+        .get_public("/api/v1/models/openai/gpt-4o-mini")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(m["id"], "gpt-4o-mini");
     assert!(m["pricing"].is_object(), "{m}");
-    let r = h
-        .http
-        .get(format!("{}/api/v1/models/nope", h.url))
-        .send()
-        .await
-        .unwrap();
+    let r = h.get_public("/api/v1/models/nope").await;
     assert_eq!(r.status(), 404);
-    let r = h
-        .http
-        .get(format!("{}/api/v1/models/openai/nope-model", h.url))
-        .send()
-        .await
-        .unwrap();
+    let r = h.get_public("/api/v1/models/openai/nope-model").await;
     assert_eq!(r.status(), 404);
 }
 
 #[tokio::test]
 async fn health_and_readiness() {
     let h = start().await;
-    let r = h
-        .http
-        .get(format!("{}/health", h.url))
-        .send()
-        .await
-        .unwrap();
+    let r = h.get_public("/health").await;
     assert_eq!(r.status(), 200);
-    let r = h
-        .http
-        .get(format!("{}/health/ready", h.url))
-        .send()
-        .await
-        .unwrap();
+    let r = h.get_public("/health/ready").await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     let providers = v["providers"].as_array().unwrap();
@@ -288,12 +246,7 @@ async fn client_mistakes_get_4xx_with_codes_in_each_surface_shape() {
         .await;
     assert!(r.status().is_client_error(), "{}", r.status());
 
-    let r = h
-        .http
-        .get(format!("{}/v1/nothing-here", h.url))
-        .send()
-        .await
-        .unwrap();
+    let r = h.get_public("/v1/nothing-here").await;
     assert_eq!(r.status(), 404);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "not_found");

@@ -74,6 +74,15 @@ impl Harness {
             .unwrap()
     }
 
+    /// A GET without credentials.
+    pub async fn get_public(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.url))
