@@ -111,7 +111,7 @@ impl PricePolicy {
     /// Quote for a chat request.
     pub fn chat(self, client: &Client, req: &ChatRequest) -> Result<Quote, ApiError> {
         let prompt = chat_prompt_bound(&req.messages, req);
-        let requested = requested_max_output(req.max_tokens, &req.extra);
+        let requested = req.max_output_tokens();
         let n = u64::from(req.n.unwrap_or(1).max(1));
         self.quote(client, models(&req.model, &req.fallbacks), |info| {
             let out = max_output(requested, info).saturating_mul(n);
@@ -126,7 +126,7 @@ impl PricePolicy {
             .iter()
             .map(|p| bytes(p).saturating_add(MESSAGE_OVERHEAD_TOKENS))
             .fold(0, u64::saturating_add);
-        let requested = requested_max_output(req.max_tokens, &req.extra);
+        let requested = req.max_output_tokens();
         let calls = u64::try_from(prompts.len())
             .unwrap_or(u64::MAX)
             .saturating_mul(u64::from(req.n.unwrap_or(1).max(1)));
@@ -173,18 +173,6 @@ fn models<'a>(first: &'a str, rest: &'a [String]) -> impl Iterator<Item = &'a st
 
 fn bytes(s: &str) -> u64 {
     u64::try_from(s.len()).unwrap_or(u64::MAX)
-}
-
-/// `max_tokens`, or OpenAI's newer `max_completion_tokens` left in `extra`.
-fn requested_max_output(
-    max_tokens: Option<u32>,
-    extra: &serde_json::Map<String, serde_json::Value>,
-) -> Option<u64> {
-    max_tokens.map(u64::from).or_else(|| {
-        extra
-            .get("max_completion_tokens")
-            .and_then(serde_json::Value::as_u64)
-    })
 }
 
 /// The output bound: the request's, never above the model's own maximum.

@@ -66,6 +66,12 @@ pub struct ChatRequest {
 }
 
 impl ChatRequest {
+    /// The output cap the caller asked for: `max_tokens`, or
+    /// `max_completion_tokens` passed through `extra`.
+    pub fn max_output_tokens(&self) -> Option<u64> {
+        requested_max_output(self.max_tokens, &self.extra)
+    }
+
     /// A request for `model` with `messages` and default options.
     pub fn new(model: impl Into<String>, messages: Vec<Message>) -> Self {
         ChatRequest {
@@ -140,6 +146,25 @@ impl Stop {
             Stop::Many(v) => v.clone(),
         }
     }
+
+    /// The sequences, borrowed.
+    pub fn as_strs(&self) -> Vec<&str> {
+        match self {
+            Stop::One(s) => vec![s.as_str()],
+            Stop::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `max_tokens`, or OpenAI's newer `max_completion_tokens` when a caller
+/// passed it through `extra`.
+pub(crate) fn requested_max_output(
+    max_tokens: Option<u32>,
+    extra: &Map<String, Value>,
+) -> Option<u64> {
+    max_tokens
+        .map(u64::from)
+        .or_else(|| extra.get("max_completion_tokens").and_then(Value::as_u64))
 }
 
 /// A tool the model may call.

@@ -44,6 +44,12 @@ pub struct CompletionRequest {
 }
 
 impl CompletionRequest {
+    /// The output cap the caller asked for: `max_tokens`, or
+    /// `max_completion_tokens` passed through `extra`.
+    pub fn max_output_tokens(&self) -> Option<u64> {
+        super::chat::requested_max_output(self.max_tokens, &self.extra)
+    }
+
     /// A request for `model` completing `prompt`.
     pub fn new(model: impl Into<String>, prompt: impl Into<String>) -> Self {
         CompletionRequest {

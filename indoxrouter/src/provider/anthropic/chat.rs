@@ -253,15 +253,9 @@ pub(super) fn body(
         _ => Some(System::Blocks(system)),
     };
     let max_tokens = req
-        .max_tokens
-        .or_else(|| {
-            req.extra
-                .get("max_completion_tokens")
-                .and_then(Value::as_u64)
-                .map(saturating_u32)
-        })
-        .or(limits.max_output_tokens.map(saturating_u32))
-        .unwrap_or(FALLBACK_MAX_TOKENS);
+        .max_output_tokens()
+        .or(limits.max_output_tokens)
+        .map_or(FALLBACK_MAX_TOKENS, saturating_u32);
     let tools = req.tools.as_ref().map(|tools| {
         tools
             .iter()
@@ -289,10 +283,7 @@ pub(super) fn body(
         messages,
         temperature: req.temperature,
         top_p: req.top_p,
-        stop_sequences: req.stop.as_ref().map(|s| match s {
-            crate::types::Stop::One(one) => vec![one.as_str()],
-            crate::types::Stop::Many(many) => many.iter().map(String::as_str).collect(),
-        }),
+        stop_sequences: req.stop.as_ref().map(crate::types::Stop::as_strs),
         tools,
         tool_choice: tool_choice(req),
         metadata: req.user.as_deref().map(|user_id| Metadata { user_id }),

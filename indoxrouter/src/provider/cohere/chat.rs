@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::provider::ProviderConfig;
 use crate::types::{
     ChatRequest, ChatResponse, Choice, Content, ContentPart, FinishReason, Message,
-    PromptTokensDetails, ResponseFormat, Role, Stop, ToolCall, ToolChoice, Usage,
+    PromptTokensDetails, ResponseFormat, Role, ToolCall, ToolChoice, Usage,
 };
 
 /// Keys we always set ourselves, never taken from `extra`.
@@ -74,21 +74,10 @@ pub(super) fn body(model: &str, req: &ChatRequest, stream: bool) -> Result<Vec<u
     put("temperature", req.temperature.map(float));
     put("p", req.top_p.map(float));
     put("k", req.extra.get("top_k").cloned());
-    put(
-        "max_tokens",
-        req.max_tokens.map(Value::from).or_else(|| {
-            req.extra
-                .get("max_completion_tokens")
-                .filter(|v| v.is_u64())
-                .cloned()
-        }),
-    );
+    put("max_tokens", req.max_output_tokens().map(Value::from));
     put(
         "stop_sequences",
-        req.stop.as_ref().map(|s| match s {
-            Stop::One(one) => json!([one]),
-            Stop::Many(many) => json!(many),
-        }),
+        req.stop.as_ref().map(|s| json!(s.as_strs())),
     );
     put("seed", req.seed.map(Value::from));
     put("presence_penalty", req.presence_penalty.map(float));
@@ -443,7 +432,7 @@ mod tests {
         .max_tokens(100)
         .seed(5);
         req.top_p = Some(0.9);
-        req.stop = Some(Stop::One("END".into()));
+        req.stop = Some(crate::types::Stop::One("END".into()));
         req.user = Some("u1".into());
         req.extra.insert("top_k".into(), json!(40));
         req.extra.insert("safety_mode".into(), json!("OFF"));

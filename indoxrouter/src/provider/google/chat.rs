@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::provider::ProviderConfig;
 use crate::types::{
     ChatRequest, ChatResponse, Choice, CompletionTokensDetails, Content, ContentPart, FinishReason,
-    Message, PromptTokensDetails, ResponseFormat, Role, Stop, ToolCall, ToolChoice, Usage,
+    Message, PromptTokensDetails, ResponseFormat, Role, ToolCall, ToolChoice, Usage,
 };
 
 /// Keys we always set ourselves, never taken from `extra`.
@@ -138,21 +138,10 @@ fn generation_config(req: &ChatRequest) -> Map<String, Value> {
     put("temperature", req.temperature.map(float));
     put("topP", req.top_p.map(float));
     put("topK", req.extra.get("top_k").cloned());
-    put(
-        "maxOutputTokens",
-        req.max_tokens.map(Value::from).or_else(|| {
-            req.extra
-                .get("max_completion_tokens")
-                .filter(|v| v.is_u64())
-                .cloned()
-        }),
-    );
+    put("maxOutputTokens", req.max_output_tokens().map(Value::from));
     put(
         "stopSequences",
-        req.stop.as_ref().map(|s| match s {
-            Stop::One(one) => json!([one]),
-            Stop::Many(many) => json!(many),
-        }),
+        req.stop.as_ref().map(|s| json!(s.as_strs())),
     );
     put("candidateCount", req.n.map(Value::from));
     put("seed", req.seed.map(Value::from));
@@ -577,7 +566,7 @@ mod tests {
         .temperature(0.5)
         .max_tokens(50)
         .seed(3);
-        req.stop = Some(Stop::Many(vec!["END".into()]));
+        req.stop = Some(crate::types::Stop::Many(vec!["END".into()]));
         req.n = Some(2);
         req.extra.insert("top_k".into(), json!(40));
         req.extra.insert("safetySettings".into(), json!([]));
