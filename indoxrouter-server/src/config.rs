@@ -67,6 +67,10 @@ pub struct Config {
     /// `INDOXROUTER_SHUTDOWN_GRACE_SECONDS`, default 30: how long shutdown
     /// lets in-flight requests finish before interrupting streams.
     pub shutdown_grace: Duration,
+    /// `INDOXROUTER_SSE_KEEPALIVE_SECONDS`, default 15: a comment line sent
+    /// on a stream whose provider has been silent this long (reasoning models
+    /// think for minutes), so proxies and load balancers keep it open.
+    pub sse_keepalive: Duration,
 }
 
 /// A setting that could not be used.
@@ -187,6 +191,11 @@ impl Config {
             shutdown_grace: Duration::from_secs(
                 parse("INDOXROUTER_SHUTDOWN_GRACE_SECONDS", "seconds")?.unwrap_or(30),
             ),
+            sse_keepalive: Duration::from_secs(
+                parse("INDOXROUTER_SSE_KEEPALIVE_SECONDS", "seconds")?
+                    .unwrap_or(15)
+                    .max(1),
+            ),
         })
     }
 
@@ -207,6 +216,7 @@ impl Config {
             max_body_bytes: 16 * 1024 * 1024,
             log_json: false,
             shutdown_grace: Duration::from_secs(30),
+            sse_keepalive: Duration::from_secs(15),
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct AppState {
     pub max_body_bytes: u64,
     /// How long shutdown lets in-flight requests finish.
     pub shutdown_grace: std::time::Duration,
+    /// Silence after which a stream gets a keep-alive comment.
+    pub sse_keepalive: std::time::Duration,
     /// Default models for seed requests that name none.
     pub defaults: DefaultModels,
     /// Streams still billing; shutdown waits for them.
@@ -146,6 +148,7 @@ impl AppState {
             },
             max_body_bytes: config.max_body_bytes,
             shutdown_grace: config.shutdown_grace,
+            sse_keepalive: config.sse_keepalive,
             defaults: DefaultModels::default(),
             streams: TaskTracker::new(),
             interrupt: CancellationToken::new(),

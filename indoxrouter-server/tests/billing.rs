@@ -433,3 +433,29 @@ async fn shutdown_interrupts_a_silent_stream_after_the_grace_period_and_bills_it
     assert!(page.rows[0].cost > indoxrouter::Usd::ZERO);
     assert_eq!(store.balance(user.id), usd("1") - page.rows[0].cost);
 }
+
+#[tokio::test]
+async fn a_silent_stream_gets_keep_alive_comments() {
+    let h = start_with(|c| c.sse_keepalive = std::time::Duration::from_millis(100)).await;
+    let key = h.user_with_key("liam", "1").await;
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::Stall { after_chunks: 2 },
+    );
+    let mut body = chat_body("think quietly");
+    body["stream"] = json!(true);
+    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !seen.contains(": keep-alive\n\n") && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(std::time::Duration::from_secs(1), r.chunk()).await {
+            Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
+            _ => break,
+        }
+    }
+    assert!(seen.starts_with("data: "), "{seen}");
+    assert!(
+        seen.contains(": keep-alive\n\n"),
+        "no keep-alive in {seen:?}"
+    );
+}

@@ -116,6 +116,9 @@ impl Relay {
         let mut cost: Option<CostBreakdown> = None;
         let mut status = UsageStatus::Completed;
 
+        let quiet = self.req.state.sse_keepalive;
+        let keepalive = tokio::time::sleep(quiet);
+        tokio::pin!(keepalive);
         loop {
             let next = tokio::select! {
                 biased;
@@ -128,7 +131,19 @@ impl Relay {
                     break;
                 }
                 next = upstream.next() => next,
+                () = &mut keepalive => {
+                    // An SSE comment: clients skip it, idle-timeout proxies see traffic.
+                    keepalive.as_mut().reset(tokio::time::Instant::now() + quiet);
+                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                        status = UsageStatus::ClientDisconnected;
+                        break;
+                    }
+                    continue;
+                }
             };
+            keepalive
+                .as_mut()
+                .reset(tokio::time::Instant::now() + quiet);
             let mut chunk = match next {
                 None => break,
                 Some(Ok(chunk)) => chunk,
