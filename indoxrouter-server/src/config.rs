@@ -4,6 +4,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::ratelimit::Tiers;
+
 /// Development or production: production refuses unsafe defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -71,6 +73,13 @@ pub struct Config {
     /// on a stream whose provider has been silent this long (reasoning models
     /// think for minutes), so proxies and load balancers keep it open.
     pub sse_keepalive: Duration,
+    /// `INDOXROUTER_RATE_LIMITS`, default true: enforce per-minute limits.
+    pub rate_limits: bool,
+    /// `INDOXROUTER_TIERS` (`name=rpm:tpm,…`) and `INDOXROUTER_DEFAULT_TIER`.
+    pub tiers: Tiers,
+    /// `INDOXROUTER_METRICS_TOKEN`: when set, `/metrics` requires it as a
+    /// bearer token.
+    pub metrics_token: Option<Secret>,
 }
 
 /// A setting that could not be used.
@@ -158,9 +167,10 @@ impl Config {
                 message: "expected a USD amount such as 10 or 2.50".into(),
             })?,
         };
-        let flag = |k: &'static str| -> Result<bool, ConfigError> {
+        let flag_or = |k: &'static str, default: bool| -> Result<bool, ConfigError> {
             match get(k).as_deref().map(str::to_ascii_lowercase).as_deref() {
-                None | Some("0" | "false" | "no" | "off") => Ok(false),
+                None => Ok(default),
+                Some("0" | "false" | "no" | "off") => Ok(false),
                 Some("1" | "true" | "yes" | "on") => Ok(true),
                 Some(_) => Err(ConfigError {
                     var: k,
@@ -184,7 +194,7 @@ impl Config {
             admin_username: get("INDOXROUTER_ADMIN_USERNAME").unwrap_or_else(|| "admin".into()),
             admin_password: get("INDOXROUTER_ADMIN_PASSWORD").map(Secret),
             admin_credits,
-            allow_unpriced: flag("INDOXROUTER_ALLOW_UNPRICED")?,
+            allow_unpriced: flag_or("INDOXROUTER_ALLOW_UNPRICED", false)?,
             max_body_bytes: parse("INDOXROUTER_MAX_BODY_BYTES", "a byte count")?
                 .unwrap_or(16 * 1024 * 1024),
             log_json: get("INDOXROUTER_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
@@ -196,6 +206,20 @@ impl Config {
                     .unwrap_or(15)
                     .max(1),
             ),
+            rate_limits: flag_or("INDOXROUTER_RATE_LIMITS", true)?,
+            tiers: Tiers::parse(
+                get("INDOXROUTER_TIERS").as_deref(),
+                get("INDOXROUTER_DEFAULT_TIER").as_deref(),
+            )
+            .map_err(|e| ConfigError {
+                var: if get("INDOXROUTER_TIERS").is_some() {
+                    "INDOXROUTER_TIERS"
+                } else {
+                    "INDOXROUTER_DEFAULT_TIER"
+                },
+                message: e.to_string(),
+            })?,
+            metrics_token: get("INDOXROUTER_METRICS_TOKEN").map(Secret),
         })
     }
 
@@ -217,6 +241,11 @@ impl Config {
             log_json: false,
             shutdown_grace: Duration::from_secs(30),
             sse_keepalive: Duration::from_secs(15),
+            rate_limits: true,
+            // Roomy enough that tests of other features never meet a limit;
+            // rate-limit tests assign tighter tiers explicitly.
+            tiers: Tiers::parse(None, Some("enterprise")).unwrap_or_default(),
+            metrics_token: None,
         }
     }
 }
@@ -281,6 +310,18 @@ mod tests {
                 .var,
             "INDOXROUTER_ALLOW_UNPRICED"
         );
+        assert_eq!(
+            from(&[("INDOXROUTER_TIERS", "free=0:1")]).unwrap_err().var,
+            "INDOXROUTER_TIERS"
+        );
+        assert_eq!(
+            from(&[("INDOXROUTER_DEFAULT_TIER", "gold")])
+                .unwrap_err()
+                .var,
+            "INDOXROUTER_DEFAULT_TIER"
+        );
+        let c = from(&[("INDOXROUTER_RATE_LIMITS", "off")]).unwrap();
+        assert!(!c.rate_limits);
     }
 
     #[test]

@@ -151,6 +151,9 @@ impl ApiError {
         if let Some(after) = self.retry_after {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+            // Finer than Retry-After's whole seconds; the OpenAI SDKs prefer it.
+            let ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+            headers.insert("retry-after-ms", http::HeaderValue::from(ms));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(

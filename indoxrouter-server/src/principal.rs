@@ -16,6 +16,10 @@ pub struct Principal {
     pub role: Role,
     /// The API key used, if the caller used one.
     pub key_id: Option<String>,
+    /// The user's rate-limit tier (`None`: the default).
+    pub tier: Option<String>,
+    /// The key's own rate-limit tier, if it has one.
+    pub key_tier: Option<String>,
 }
 
 impl Principal {
@@ -62,6 +66,8 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
             username: user.username,
             role: user.role,
             key_id: Some(record.id),
+            tier: user.tier,
+            key_tier: record.tier,
         });
     }
 
@@ -80,5 +86,7 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
         username: user.username,
         role: user.role,
         key_id: None,
+        tier: user.tier,
+        key_tier: None,
     })
 }

@@ -12,6 +12,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::password;
 use crate::billing::PricePolicy;
 use crate::config::{Config, Environment, MIN_SECRET_BYTES};
+use crate::ratelimit::gcra::GcraLimiter;
+use crate::ratelimit::{RateLimiter, Tiers};
 use crate::store::redb_store::RedbStore;
 use crate::store::{Accounts, Ledger, NewUser, Role};
 
@@ -23,6 +25,12 @@ pub struct AppState {
     pub accounts: Arc<dyn Accounts>,
     /// Balances and charges.
     pub ledger: Arc<dyn Ledger>,
+    /// Per-minute allowances.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Whether limits are enforced (`INDOXROUTER_RATE_LIMITS`).
+    pub rate_limits: bool,
+    /// The tier table.
+    pub tiers: Tiers,
     /// Access-token signing.
     pub jwt: JwtKeys,
     /// Whether unpriced models are allowed.
@@ -133,6 +141,7 @@ impl AppState {
                     password_hash: hash,
                     role: Role::Admin,
                     credits: config.admin_credits,
+                    tier: None,
                 })
                 .await?;
             boot.admin_created = true;
@@ -142,6 +151,9 @@ impl AppState {
             client,
             accounts: store.clone(),
             ledger: store.clone(),
+            limiter: Arc::new(GcraLimiter::new()),
+            rate_limits: config.rate_limits,
+            tiers: config.tiers.clone(),
             jwt,
             policy: PricePolicy {
                 allow_unpriced: config.allow_unpriced,

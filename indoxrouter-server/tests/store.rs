@@ -32,6 +32,7 @@ fn new_user(name: &str, credits: &str) -> NewUser {
         password_hash: PasswordHash("$argon2id$dummy".into()),
         role: Role::User,
         credits: usd(credits),
+        tier: None,
     }
 }
 
@@ -82,6 +83,7 @@ fn key(id: &str, user: UserId, fill: u8, created_at: u64) -> ApiKeyRecord {
         created_at,
         expires_at: None,
         revoked_at: None,
+        tier: None,
     }
 }
 
@@ -209,6 +211,41 @@ async fn keys_are_found_listed_and_revoked() {
     assert_eq!(store.key_by_hash(&[1; 32]).unwrap().revoked_at, Some(500));
     assert_eq!(store.list_keys(ada.id).len(), 2);
     assert_eq!(store.list_keys(bob.id).len(), 1);
+}
+
+#[tokio::test]
+async fn user_tiers_are_set_cleared_and_survive_a_reopen() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    let ada = user(&store, "ada", "1").await;
+    assert_eq!(ada.tier, None);
+    let mut spec = new_user("bob", "0");
+    spec.tier = Some("basic".into());
+    let bob = store.create_user(spec).await.unwrap();
+    assert_eq!(bob.tier.as_deref(), Some("basic"));
+
+    let ada2 = store
+        .set_user_tier(ada.id, Some("premium".into()))
+        .await
+        .unwrap();
+    assert_eq!(ada2.tier.as_deref(), Some("premium"));
+    assert_eq!(
+        store.user_by_name("ada").unwrap().tier.as_deref(),
+        Some("premium")
+    );
+    assert!(matches!(
+        store.set_user_tier(999, None).await,
+        Err(StoreError::UserNotFound)
+    ));
+    store.set_user_tier(bob.id, None).await.unwrap();
+
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(
+        store.user_by_id(ada.id).unwrap().tier.as_deref(),
+        Some("premium")
+    );
+    assert_eq!(store.user_by_id(bob.id).unwrap().tier, None);
 }
 
 #[tokio::test]

@@ -141,6 +141,7 @@ mod tests {
             password_hash: PasswordHash("x".into()),
             role: Role::Admin,
             created_at: 0,
+            tier: None,
         }
     }
 

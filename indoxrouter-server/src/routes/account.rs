@@ -13,8 +13,9 @@ use warp::reply::Response;
 use super::{Req, body, ctx, finish, json_value, parse_json};
 use crate::auth::api_key;
 use crate::error::{ApiError, Surface};
+use crate::ratelimit::Limits;
 use crate::state::AppState;
-use crate::store::{ApiKeyRecord, UsageRow};
+use crate::store::{ApiKeyRecord, Role, UsageRow};
 use crate::time::unix_secs;
 
 /// Largest page of usage rows.
@@ -30,6 +31,45 @@ struct Me<'a> {
     balance: String,
     /// Balance minus credit held by requests in flight.
     available: String,
+    /// Rate-limit tier; `None` for admins (exempt) or when limits are off.
+    tier: Option<&'a str>,
+    /// The tier's allowances.
+    rate_limits: Option<RateLimitsView>,
+}
+
+/// A tier's allowances on the wire.
+#[derive(Serialize)]
+pub(crate) struct RateLimitsView {
+    requests_per_minute: u64,
+    tokens_per_minute: u64,
+}
+
+impl From<Limits> for RateLimitsView {
+    fn from(l: Limits) -> Self {
+        RateLimitsView {
+            requests_per_minute: l.requests_per_minute,
+            tokens_per_minute: l.tokens_per_minute,
+        }
+    }
+}
+
+/// A tier named in a request: it must be in the table (422 `unknown_tier`).
+pub(super) fn checked_tier(
+    state: &AppState,
+    tier: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    match tier {
+        Some(t) if state.tiers.get(&t).is_none() => {
+            let known: Vec<&str> = state.tiers.iter().map(|(n, _)| n).collect();
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_tier",
+                format!("no tier `{t}`; this server has {}", known.join(", ")),
+            )
+            .param("tier"))
+        }
+        t => Ok(t),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -40,6 +80,9 @@ struct NewKey {
     /// Lifetime in days; none means no expiry.
     #[serde(default)]
     expires_in_days: Option<u32>,
+    /// The key's own rate-limit tier, on top of its user's.
+    #[serde(default)]
+    tier: Option<String>,
 }
 
 /// A key as listed: never the key itself.
@@ -52,6 +95,7 @@ pub(crate) struct KeyView<'a> {
     expires_at: Option<u64>,
     revoked_at: Option<u64>,
     active: bool,
+    tier: Option<&'a str>,
 }
 
 impl<'a> KeyView<'a> {
@@ -64,6 +108,7 @@ impl<'a> KeyView<'a> {
             expires_at: k.expires_at,
             revoked_at: k.revoked_at,
             active: k.is_active(now),
+            tier: k.tier.as_deref(),
         }
     }
 }
@@ -96,6 +141,8 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     .accounts
                     .user_by_id(p.user_id)
                     .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+                let exempt = !req.state.rate_limits || user.role == Role::Admin;
+                let (tier, limits) = req.state.tiers.resolve(user.tier.as_deref());
                 Ok(json_value(
                     StatusCode::OK,
                     &Me {
@@ -105,6 +152,8 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                         created_at: user.created_at,
                         balance: req.state.ledger.balance(user.id).to_string(),
                         available: req.state.ledger.available(user.id).to_string(),
+                        tier: (!exempt).then_some(tier),
+                        rate_limits: (!exempt).then(|| limits.into()),
                     },
                 ))
             });
@@ -129,6 +178,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                             .param("name"),
                     );
                 }
+                let tier = checked_tier(&req.state, spec.tier)?;
                 let now = unix_secs();
                 let generated = api_key::generate();
                 let record = ApiKeyRecord {
@@ -142,6 +192,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                         .expires_in_days
                         .map(|d| now.saturating_add(u64::from(d).saturating_mul(86_400))),
                     revoked_at: None,
+                    tier,
                 };
                 req.state.accounts.create_key(record.clone()).await?;
                 let mut view = serde_json::to_value(KeyView::of(&record, now))

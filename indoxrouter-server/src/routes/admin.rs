@@ -11,6 +11,7 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::account::checked_tier;
 use super::{Req, body, ctx, finish, json_value, parse_json};
 use crate::auth::password::hash_password;
 use crate::error::{ApiError, Surface};
@@ -32,6 +33,23 @@ struct CreateUser {
     /// it would pass through a float).
     #[serde(default)]
     credits: Option<Usd>,
+    /// Rate-limit tier; the server default if absent.
+    #[serde(default)]
+    tier: Option<String>,
+}
+
+/// `PATCH` body: each field present is changed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateUser {
+    /// `"premium"`, or `null` for the server default; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    tier: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -49,6 +67,8 @@ struct UserView<'a> {
     role: &'static str,
     created_at: u64,
     balance: String,
+    /// The tier assigned (`null`: the server default).
+    tier: Option<&'a str>,
 }
 
 fn view<'a>(state: &AppState, u: &'a User) -> UserView<'a> {
@@ -58,6 +78,7 @@ fn view<'a>(state: &AppState, u: &'a User) -> UserView<'a> {
         role: u.role.as_str(),
         created_at: u.created_at,
         balance: state.ledger.balance(u.id).to_string(),
+        tier: u.tier.as_deref(),
     }
 }
 
@@ -90,6 +111,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     ))
                     .param("password"));
                 }
+                let tier = checked_tier(&req.state, spec.tier)?;
                 let credits = spec.credits.unwrap_or(Usd::ZERO);
                 if credits.is_negative() {
                     return Err(
@@ -108,6 +130,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                         password_hash: hash,
                         role: spec.role.unwrap_or(Role::User),
                         credits,
+                        tier,
                     })
                     .await?;
                 Ok(json_value(StatusCode::CREATED, &view(&req.state, &user)))
@@ -179,6 +202,32 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             finish(r, Surface::Seed, &req)
         });
 
+    let update = warp::path!("admin" / "users" / String)
+        .and(warp::patch())
+        .and(ctx(state.clone()))
+        .and(body(state.max_body_bytes))
+        .then(|username: String, req: Req, body: Bytes| async move {
+            let r = async {
+                req.principal()?.require_admin()?;
+                let spec: UpdateUser = parse_json(&body)?;
+                let user = req
+                    .state
+                    .accounts
+                    .user_by_name(&username)
+                    .ok_or_else(|| ApiError::not_found(format!("no user `{username}`")))?;
+                let user = match spec.tier {
+                    None => user,
+                    Some(tier) => {
+                        let tier = checked_tier(&req.state, tier)?;
+                        req.state.accounts.set_user_tier(user.id, tier).await?
+                    }
+                };
+                Ok(json_value(StatusCode::OK, &view(&req.state, &user)))
+            }
+            .await;
+            finish(r, Surface::Seed, &req)
+        });
+
     let usage = warp::path!("admin" / "users" / String / "usage")
         .and(warp::get())
         .and(ctx(state.clone()))
@@ -203,6 +252,8 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .or(list)
         .unify()
         .or(credits)
+        .unify()
+        .or(update)
         .unify()
         .or(usage)
         .unify()

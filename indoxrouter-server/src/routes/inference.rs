@@ -11,7 +11,8 @@ use super::Req;
 use crate::billing::{self, Quote};
 use crate::error::ApiError;
 use crate::principal::Principal;
-use crate::store::{Reservation, UsageRow, UsageStatus};
+use crate::ratelimit::{Bucket, Grant, Subject};
+use crate::store::{Reservation, Role, UsageRow, UsageStatus};
 use crate::time::unix_millis;
 
 /// A served request and what it cost.
@@ -38,15 +39,27 @@ pub(super) struct Served<'a> {
     pub status: UsageStatus,
 }
 
-/// Settles `reservation` with the charge in `served` and appends its row;
-/// resolves once both are durable.
+/// What one admitted request holds: credit, and the rate allowance taken.
+pub(super) struct Hold {
+    credit: Reservation,
+    rate: Option<Grant>,
+}
+
+/// Settles the hold with the charge in `served` and appends its row;
+/// resolves once both are durable. The rate allowance is corrected to the
+/// tokens actually used (none for a failed call).
 pub(super) async fn settle(
     req: &Req,
     p: &Principal,
-    reservation: Reservation,
+    hold: Hold,
     served: Served<'_>,
 ) -> Result<Usd, ApiError> {
     let u = served.usage;
+    if let Some(grant) = hold.rate {
+        req.state
+            .limiter
+            .settle(grant, u.prompt_tokens.saturating_add(u.completion_tokens));
+    }
     let row = UsageRow {
         request_id: req.request_id.clone(),
         user_id: p.user_id,
@@ -71,14 +84,14 @@ pub(super) async fn settle(
         status: served.status,
         created_at_ms: unix_millis(),
     };
-    Ok(req.state.ledger.settle(reservation, row).await?)
+    Ok(req.state.ledger.settle(hold.credit, row).await?)
 }
 
 /// Records a failed provider call: a zero-cost row, the hold released.
 pub(super) async fn record_failure(
     req: &Req,
     p: &Principal,
-    reservation: Reservation,
+    hold: Hold,
     endpoint: &'static str,
     stream: bool,
     model: &str,
@@ -95,14 +108,71 @@ pub(super) async fn record_failure(
         unpriced: false,
         status: UsageStatus::Failed,
     };
-    if let Err(e) = settle(req, p, reservation, served).await {
+    if let Err(e) = settle(req, p, hold, served).await {
         tracing::warn!(request_id = %req.request_id, error = %e.message, "recording a failed call");
     }
 }
 
-/// Holds the quote's amount, or 402.
-pub(super) fn reserve(req: &Req, p: &Principal, quote: Quote) -> Result<Reservation, ApiError> {
-    Ok(req.state.ledger.reserve(p.user_id, quote.amount)?)
+/// Admits a request estimated at `tokens`: its rate limits first (429),
+/// then its credit (402), so a refused request never reaches the provider.
+pub(super) async fn admit(
+    req: &Req,
+    p: &Principal,
+    quote: Quote,
+    tokens: u64,
+) -> Result<Hold, ApiError> {
+    let rate = rate_limit(req, p, tokens).await?;
+    match req.state.ledger.reserve(p.user_id, quote.amount) {
+        Ok(credit) => Ok(Hold { credit, rate }),
+        Err(e) => {
+            // The request counts against the rate; its tokens do not.
+            if let Some(grant) = rate {
+                req.state.limiter.settle(grant, 0);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Takes one request and `tokens` from the caller's buckets: the user's, and
+/// the key's when the key has a tier of its own. Admins are exempt.
+async fn rate_limit(req: &Req, p: &Principal, tokens: u64) -> Result<Option<Grant>, ApiError> {
+    let state = &req.state;
+    if !state.rate_limits || p.role == Role::Admin {
+        return Ok(None);
+    }
+    let mut buckets = Vec::with_capacity(2);
+    if let (Some(key), Some(tier)) = (&p.key_id, &p.key_tier) {
+        buckets.push(Bucket {
+            subject: Subject::Key(key.clone()),
+            limits: state.tiers.resolve(Some(tier)).1,
+        });
+    }
+    buckets.push(Bucket {
+        subject: Subject::User(p.user_id),
+        limits: state.tiers.resolve(p.tier.as_deref()).1,
+    });
+    match state.limiter.admit(buckets, tokens).await? {
+        Ok(grant) => {
+            let _ = req.rate.set(grant.snapshot);
+            Ok(Some(grant))
+        }
+        Err(refusal) => {
+            let _ = req.rate.set(refusal.snapshot);
+            let code = if refusal.retry_after.is_some() {
+                "rate_limit_exceeded"
+            } else {
+                "tokens_exceed_limit"
+            };
+            let mut e = ApiError::new(
+                http::StatusCode::TOO_MANY_REQUESTS,
+                code,
+                refusal.to_string(),
+            );
+            e.retry_after = refusal.retry_after;
+            Err(e)
+        }
+    }
 }
 
 /// The charge for a priced answer, or the counted-token fallback when the
@@ -253,6 +323,9 @@ pub(super) struct Ask<'a> {
     pub fallbacks: &'a [String],
     /// Prompt tokens by the counted-token rule.
     pub counted_prompt: u64,
+    /// Tokens to take from the rate allowance: the counted prompt plus any
+    /// output bound the request set.
+    pub tokens: u64,
 }
 
 /// Reserve, call, settle: the one metered path for every non-streamed endpoint.
@@ -262,11 +335,11 @@ async fn metered<T: Metered>(
     ask: Ask<'_>,
     call: impl std::future::Future<Output = indoxrouter::Result<T>>,
 ) -> Result<Outcome<T>, ApiError> {
-    let reservation = reserve(req, p, ask.quote)?;
+    let hold = admit(req, p, ask.quote, ask.tokens).await?;
     let resp = match call.await {
         Ok(r) => r,
         Err(e) => {
-            record_failure(req, p, reservation, T::ENDPOINT, false, ask.model).await;
+            record_failure(req, p, hold, T::ENDPOINT, false, ask.model).await;
             return Err(e.into());
         }
     };
@@ -284,7 +357,7 @@ async fn metered<T: Metered>(
     settle(
         req,
         p,
-        reservation,
+        hold,
         Served {
             endpoint: T::ENDPOINT,
             stream: false,
@@ -312,6 +385,13 @@ fn counted_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> u64 {
         .fold(0, u64::saturating_add)
 }
 
+/// The rate-limit token estimate of a chat: its counted prompt plus the
+/// output bound it set, for every choice.
+pub(super) fn chat_rate_tokens(chat: &ChatRequest, counted_prompt: u64) -> u64 {
+    let n = u64::from(chat.n.unwrap_or(1).max(1));
+    counted_prompt.saturating_add(chat.max_output_tokens().unwrap_or(0).saturating_mul(n))
+}
+
 /// A non-streamed chat.
 pub async fn chat(
     req: &Req,
@@ -326,6 +406,7 @@ pub async fn chat(
         model: &model,
         fallbacks: &fallbacks,
         counted_prompt,
+        tokens: chat_rate_tokens(&chat, counted_prompt),
     };
     metered(req, p, ask, req.state.client.chat(chat)).await
 }
@@ -339,11 +420,14 @@ pub async fn completion(
     let quote = req.state.policy.completion(&req.state.client, &c)?;
     let (model, fallbacks) = (c.model.clone(), c.fallbacks.clone());
     let counted_prompt = counted_texts(c.prompt.as_vec());
+    let calls = len64(c.prompt.as_vec().len()).saturating_mul(u64::from(c.n.unwrap_or(1).max(1)));
     let ask = Ask {
         quote,
         model: &model,
         fallbacks: &fallbacks,
         counted_prompt,
+        tokens: counted_prompt
+            .saturating_add(c.max_output_tokens().unwrap_or(0).saturating_mul(calls)),
     };
     metered(req, p, ask, req.state.client.completions(c)).await
 }
@@ -362,6 +446,7 @@ pub async fn embeddings(
         model: &model,
         fallbacks: &fallbacks,
         counted_prompt,
+        tokens: counted_prompt,
     };
     metered(req, p, ask, req.state.client.embeddings(e)).await
 }
@@ -379,6 +464,7 @@ pub async fn images(
         model: &model,
         fallbacks: &fallbacks,
         counted_prompt: 0,
+        tokens: billing::counted_tokens(len64(i.prompt.len())),
     };
     metered(req, p, ask, req.state.client.images(i)).await
 }

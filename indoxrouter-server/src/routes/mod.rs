@@ -16,7 +16,7 @@ mod seed;
 mod stream;
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
@@ -27,6 +27,7 @@ use warp::reply::Response;
 
 use crate::error::{ApiError, Surface};
 use crate::principal::{Principal, authenticate};
+use crate::ratelimit::{Snapshot, Window};
 use crate::state::AppState;
 
 /// Per-request context every handler receives.
@@ -40,6 +41,8 @@ pub struct Req {
     pub request_id: String,
     /// When the request arrived.
     pub started: std::time::Instant,
+    /// The rate-limit state the response reports, once a limit was checked.
+    pub rate: Arc<OnceLock<Snapshot>>,
 }
 
 impl Req {
@@ -98,6 +101,7 @@ pub fn ctx(state: Arc<AppState>) -> impl Filter<Extract = (Req,), Error = warp::
                 .filter(|id| usable_request_id(id))
                 .unwrap_or_else(new_request_id),
             started: std::time::Instant::now(),
+            rate: Arc::default(),
         })
 }
 
@@ -227,7 +231,48 @@ pub fn finish(result: Result<Response, ApiError>, surface: Surface, req: &Req) -
     if let Ok(v) = HeaderValue::from_str(&req.request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    if let Some(snapshot) = req.rate.get() {
+        rate_headers(resp.headers_mut(), snapshot);
+    }
     resp
+}
+
+/// `X-RateLimit-{Limit,Remaining,Reset}-{Requests,Tokens}`, and the plain
+/// three mirroring the requests window. Reset is in whole seconds, rounded up.
+fn rate_headers(h: &mut http::HeaderMap, s: &Snapshot) {
+    fn put(h: &mut http::HeaderMap, names: [&'static str; 3], w: &Window) {
+        let reset = w.reset.as_secs() + u64::from(w.reset.subsec_nanos() > 0);
+        h.insert(names[0], HeaderValue::from(w.limit));
+        h.insert(names[1], HeaderValue::from(w.remaining));
+        h.insert(names[2], HeaderValue::from(reset));
+    }
+    put(
+        h,
+        [
+            "x-ratelimit-limit-requests",
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ],
+        &s.requests,
+    );
+    put(
+        h,
+        [
+            "x-ratelimit-limit-tokens",
+            "x-ratelimit-remaining-tokens",
+            "x-ratelimit-reset-tokens",
+        ],
+        &s.tokens,
+    );
+    put(
+        h,
+        [
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        ],
+        &s.requests,
+    );
 }
 
 /// Routing failures in the surface's error shape.

@@ -28,12 +28,12 @@ use warp::Reply as _;
 use warp::reply::Response;
 
 use super::Req;
-use super::inference::{self, Served};
+use super::inference::{self, Hold, Served};
 use super::openai::{ChunkWire, full_model};
 use crate::billing;
 use crate::error::{ApiError, Surface};
 use crate::principal::Principal;
-use crate::store::{Reservation, UsageStatus};
+use crate::store::UsageStatus;
 
 /// Chunks buffered between the relay task and the socket: enough to absorb
 /// bursts, small enough that a slow reader slows the upstream read.
@@ -49,15 +49,21 @@ pub(super) async fn chat(
 ) -> Result<Response, ApiError> {
     let state = req.state.clone();
     let quote = state.policy.chat(&state.client, &chat)?;
-    let reservation = inference::reserve(&req, &p, quote)?;
+    let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
+    let hold = inference::admit(
+        &req,
+        &p,
+        quote,
+        inference::chat_rate_tokens(&chat, counted_prompt),
+    )
+    .await?;
     let candidates: Vec<String> = std::iter::once(chat.model.clone())
         .chain(chat.fallbacks.iter().cloned())
         .collect();
-    let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
     let upstream = match state.client.chat_stream(chat).await {
         Ok(s) => s,
         Err(e) => {
-            inference::record_failure(&req, &p, reservation, "chat", true, &candidates[0]).await;
+            inference::record_failure(&req, &p, hold, "chat", true, &candidates[0]).await;
             return Err(e.into());
         }
     };
@@ -65,7 +71,7 @@ pub(super) async fn chat(
     let relay = Relay {
         req: req.clone(),
         principal: p,
-        reservation,
+        hold,
         candidates,
         counted_prompt,
         include_usage,
@@ -100,7 +106,7 @@ impl futures_util::Stream for Rx {
 struct Relay {
     req: Req,
     principal: Principal,
-    reservation: Reservation,
+    hold: Hold,
     candidates: Vec<String>,
     counted_prompt: u64,
     include_usage: bool,
@@ -225,7 +231,7 @@ impl Relay {
         let settled = inference::settle(
             &self.req,
             &self.principal,
-            self.reservation,
+            self.hold,
             Served {
                 endpoint: "chat",
                 stream: true,

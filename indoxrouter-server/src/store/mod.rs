@@ -64,6 +64,9 @@ pub struct User {
     pub role: Role,
     /// Creation time, Unix seconds.
     pub created_at: u64,
+    /// Rate-limit tier; `None` means the server's default tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 /// A user to create.
@@ -77,6 +80,8 @@ pub struct NewUser {
     pub role: Role,
     /// Opening credit, written as a ledger entry when non-zero.
     pub credits: Usd,
+    /// Rate-limit tier; `None` means the server's default tier.
+    pub tier: Option<String>,
 }
 
 /// SHA-256 of an API key: the only form in which a key is stored.
@@ -101,6 +106,10 @@ pub struct ApiKeyRecord {
     pub expires_at: Option<u64>,
     /// Revocation time, Unix seconds.
     pub revoked_at: Option<u64>,
+    /// The key's own rate-limit tier, applied on top of its user's; `None`
+    /// means the key shares only its user's limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 impl ApiKeyRecord {
@@ -284,6 +293,8 @@ pub trait Accounts: Send + Sync + 'static {
     fn user_by_id(&self, id: UserId) -> Option<User>;
     /// Every user, by id.
     fn list_users(&self) -> Vec<User>;
+    /// Sets `user`'s rate-limit tier (`None`: the server default).
+    fn set_user_tier(&self, user: UserId, tier: Option<String>) -> StoreFuture<'_, User>;
     /// Stores a new key record.
     fn create_key(&self, key: ApiKeyRecord) -> StoreFuture<'_, ()>;
     /// The key record whose hash is `hash` (active or not).

@@ -201,6 +201,11 @@ enum Op {
         now: u64,
         reply: Reply<ApiKeyRecord>,
     },
+    SetTier {
+        user: UserId,
+        tier: Option<String>,
+        reply: Reply<User>,
+    },
     Settle {
         row: UsageRow,
         charge: PendingCharge,
@@ -335,6 +340,10 @@ impl Accounts for RedbStore {
         let mut users: Vec<User> = read(&self.caches.users).by_id.values().cloned().collect();
         users.sort_by_key(|u| u.id);
         users
+    }
+
+    fn set_user_tier(&self, user: UserId, tier: Option<String>) -> StoreFuture<'_, User> {
+        self.submit(|reply| Op::SetTier { user, tier, reply })
     }
 
     fn create_key(&self, key: ApiKeyRecord) -> StoreFuture<'_, ()> {
@@ -587,6 +596,7 @@ enum Staged {
     User(Reply<User>, Result<(User, Usd), StoreError>),
     Key(Reply<()>, Result<ApiKeyRecord, StoreError>),
     Revoked(Reply<ApiKeyRecord>, Result<ApiKeyRecord, StoreError>),
+    Updated(Reply<User>, Result<User, StoreError>),
     Settled(Reply<Usd>, PendingCharge, Result<Usd, StoreError>),
     Credited(Reply<Usd>, UserId, Result<Usd, StoreError>),
     Flushed(Reply<()>),
@@ -625,6 +635,12 @@ impl Staged {
                 });
                 let _ = reply.send(result);
             }
+            Staged::Updated(reply, result) => {
+                let result = result.inspect(|user| {
+                    write(&caches.users).by_id.insert(user.id, user.clone());
+                });
+                let _ = reply.send(result);
+            }
             Staged::Settled(reply, charge, result) => {
                 match result {
                     Ok(balance) => charge.complete(balance),
@@ -656,6 +672,7 @@ impl Staged {
             Staged::User(reply, _) => drop(reply.send(err(message))),
             Staged::Key(reply, _) => drop(reply.send(err(message))),
             Staged::Revoked(reply, _) => drop(reply.send(err(message))),
+            Staged::Updated(reply, _) => drop(reply.send(err(message))),
             Staged::Settled(reply, charge, _) => {
                 drop(charge);
                 drop(reply.send(err(message)));
@@ -710,6 +727,7 @@ fn fail_unapplied(op: Op) -> Staged {
         Op::CreateUser { reply, .. } => Staged::User(reply, closed()),
         Op::CreateKey { reply, .. } => Staged::Key(reply, closed()),
         Op::RevokeKey { reply, .. } => Staged::Revoked(reply, closed()),
+        Op::SetTier { reply, .. } => Staged::Updated(reply, closed()),
         Op::Settle { charge, reply, .. } => Staged::Settled(reply, charge, closed()),
         Op::Credit { entry, reply } => Staged::Credited(reply, entry.user_id, closed()),
         Op::Flush { reply } => Staged::Flushed(reply),
@@ -818,6 +836,10 @@ impl<'t> Tables<'t> {
                 let (result, fatal) = split(self.revoke_key(user, &id, now));
                 (Staged::Revoked(reply, result), fatal)
             }
+            Op::SetTier { user, tier, reply } => {
+                let (result, fatal) = split(self.set_tier(user, tier));
+                (Staged::Updated(reply, result), fatal)
+            }
             Op::Settle { row, charge, reply } => {
                 let (result, fatal) = split(self.settle(&row));
                 (Staged::Settled(reply, charge, result), fatal)
@@ -869,6 +891,7 @@ impl<'t> Tables<'t> {
             password_hash: new.password_hash,
             role: new.role,
             created_at: now_ms() / 1000,
+            tier: new.tier,
         };
         self.users
             .insert(id, encode(&user)?.as_slice())
@@ -938,6 +961,18 @@ impl<'t> Tables<'t> {
                 .map_err(storage)?;
         }
         Ok(Ok(key))
+    }
+
+    fn set_tier(&mut self, id: UserId, tier: Option<String>) -> Applied<User> {
+        let mut user: User = match self.users.get(id).map_err(storage)? {
+            Some(value) => decode(value.value())?,
+            None => return Ok(Err(StoreError::UserNotFound)),
+        };
+        user.tier = tier;
+        self.users
+            .insert(id, encode(&user)?.as_slice())
+            .map_err(storage)?;
+        Ok(Ok(user))
     }
 
     fn settle(&mut self, row: &UsageRow) -> Applied<Usd> {
