@@ -23,6 +23,7 @@ pub mod auth;
 pub mod billing;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod principal;
 pub mod ratelimit;
 pub mod routes;

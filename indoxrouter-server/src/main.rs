@@ -23,7 +23,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logs(config.log_json);
+    // Held until exit: dropping it flushes the log writer.
+    let _log_guard = init_logs(config.log_json);
     if let Ok(path) = dotenv {
         tracing::info!(path = %path.display(), "loaded environment file");
     }
@@ -77,18 +78,25 @@ async fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn init_logs(json: bool) {
+/// Logs to standard output through a writer thread, so a request never waits
+/// on the terminal or a log pipe (it blocks only if 128k lines are pending).
+fn init_logs(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_env("INDOXROUTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(writer)
         .with_target(false);
     if json {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 /// SIGINT or SIGTERM.

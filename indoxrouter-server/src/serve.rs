@@ -61,6 +61,70 @@ pub fn start(state: Arc<AppState>, listener: TcpListener) -> std::io::Result<Run
     })
 }
 
+const REQUEST_ID: &str = "x-request-id";
+
+/// The routes as a service that counts and times every answer.
+#[derive(Clone)]
+struct Measured<S> {
+    inner: S,
+    state: Arc<AppState>,
+}
+
+impl<S, B> tower_service::Service<http::Request<B>> for Measured<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = warp::reply::Response>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        let started = std::time::Instant::now();
+        let route = crate::metrics::route_label(crate::routes::TEMPLATES, req.uri().path());
+        let method = req.method().clone();
+        // Every request gets an id here, so handlers, the access log and the
+        // response all carry the same one: the caller's if usable, else new.
+        let id = match req.headers().get(REQUEST_ID) {
+            Some(v) if v.to_str().is_ok_and(crate::routes::usable_request_id) => v.clone(),
+            _ => {
+                let id = http::HeaderValue::from_str(&crate::routes::new_request_id())
+                    .unwrap_or_else(|_| http::HeaderValue::from_static("req_unknown"));
+                req.headers_mut().insert(REQUEST_ID, id.clone());
+                id
+            }
+        };
+        let state = self.state.clone();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let mut resp = fut.await?;
+            let took = started.elapsed();
+            let status = resp.status().as_u16();
+            state.metrics.http(route, &method, status, took);
+            tracing::info!(
+                target: "indoxrouter::access",
+                request_id = id.to_str().unwrap_or_default(),
+                method = method.as_str(),
+                route,
+                status,
+                micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+                "request"
+            );
+            resp.headers_mut().entry(REQUEST_ID).or_insert(id);
+            Ok(resp)
+        })
+    }
+}
+
 /// Serves until `signal` resolves, then shuts down gracefully.
 pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Future<Output = ()>) {
     let routes = crate::routes::routes(state.clone());
@@ -71,7 +135,10 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
             accepted = listener.accept() => match accepted {
                 Ok((io, _peer)) => {
                     let _ = io.set_nodelay(true);
-                    let svc = TowerToHyperService::new(warp::service(routes.clone()));
+                    let svc = TowerToHyperService::new(Measured {
+                        inner: warp::service(routes.clone()),
+                        state: state.clone(),
+                    });
                     let conn = hyper::server::conn::http1::Builder::new()
                         // Slow-header clients (slowloris) are cut off.
                         .timer(TokioTimer::new())

@@ -11,7 +11,8 @@ use tokio_util::task::TaskTracker;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password;
 use crate::billing::PricePolicy;
-use crate::config::{Config, Environment, MIN_SECRET_BYTES};
+use crate::config::{Config, Environment, MIN_SECRET_BYTES, Secret};
+use crate::metrics::Metrics;
 use crate::ratelimit::gcra::GcraLimiter;
 use crate::ratelimit::{RateLimiter, Tiers};
 use crate::store::redb_store::RedbStore;
@@ -31,6 +32,10 @@ pub struct AppState {
     pub rate_limits: bool,
     /// The tier table.
     pub tiers: Tiers,
+    /// Prometheus series.
+    pub metrics: Metrics,
+    /// `INDOXROUTER_METRICS_TOKEN`: the bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<Secret>,
     /// Access-token signing.
     pub jwt: JwtKeys,
     /// Whether unpriced models are allowed.
@@ -154,6 +159,8 @@ impl AppState {
             limiter: Arc::new(GcraLimiter::new()),
             rate_limits: config.rate_limits,
             tiers: config.tiers.clone(),
+            metrics: Metrics::new(),
+            metrics_token: config.metrics_token.clone(),
             jwt,
             policy: PricePolicy {
                 allow_unpriced: config.allow_unpriced,

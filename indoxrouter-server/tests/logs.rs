@@ -36,6 +36,7 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
         .env("INDOXROUTER_DATA_DIR", dir.path())
         .env("INDOXROUTER_ADMIN_PASSWORD", admin_pw)
         .env("INDOXROUTER_LOG", "trace")
+        .env("INDOXROUTER_LOG_FORMAT", "json")
         .env("OPENAI_API_KEY", SIM_KEY)
         .env("OPENAI_BASE_URL", sim.openai_base())
         .current_dir(dir.path())
@@ -92,16 +93,34 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
     assert_eq!(admin_credits.status(), 200);
     let chat =
         json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]});
-    assert_eq!(
-        http.post(format!("{url}/v1/chat/completions"))
-            .bearer_auth(&key)
-            .json(&chat)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let r = http
+        .post(format!("{url}/v1/chat/completions"))
+        .bearer_auth(&key)
+        .header("x-request-id", "logcheck-req-42")
+        .json(&chat)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-request-id"], "logcheck-req-42");
+    // The caller's request id is the usage row's.
+    let usage: Value = http
+        .get(format!("{url}/api/v1/users/me/usage"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["data"][0]["request_id"], "logcheck-req-42");
+    // Routes outside the handlers' context get one too.
+    let health = http.get(format!("{url}/health")).send().await.unwrap();
+    let generated = health.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(generated.starts_with("req_"), "{generated}");
     let mut stream = chat.clone();
     stream["stream"] = json!(true);
     let _ = http
@@ -136,7 +155,12 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
 
     let secret = std::fs::read_to_string(dir.path().join("jwt-secret")).unwrap();
     let hash_marker = "$argon2id$";
-    child.kill().unwrap();
+    // SIGTERM: a graceful exit flushes the log writer.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
     let mut out = String::new();
     child
         .stdout
@@ -155,6 +179,24 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
         out.len() > 1000,
         "trace logging produced almost nothing:\n{out}"
     );
+    // JSON lines, with an access line per request carrying its id.
+    let lines: Vec<Value> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let access = |id: &str| {
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "request" && l["fields"]["request_id"] == id)
+    };
+    assert!(
+        access("logcheck-req-42"),
+        "no access log line for the request id"
+    );
+    assert!(access(&generated));
+    assert!(lines.iter().any(|l| l["fields"]["route"] == "/v1/chat/completions"
+        && l["fields"]["status"] == 200));
     for (what, needle) in [
         ("provider key", SIM_KEY),
         ("API key", key.as_str()),

@@ -84,7 +84,15 @@ pub(super) async fn settle(
         status: served.status,
         created_at_ms: unix_millis(),
     };
-    Ok(req.state.ledger.settle(hold.credit, row).await?)
+    let balance = req.state.ledger.settle(hold.credit, row).await?;
+    req.state.metrics.billed(
+        served.provider,
+        served.model,
+        u.prompt_tokens,
+        u.completion_tokens,
+        served.cost,
+    );
+    Ok(balance)
 }
 
 /// Records a failed provider call: a zero-cost row, the hold released.
@@ -129,6 +137,9 @@ pub(super) async fn admit(
             if let Some(grant) = rate {
                 req.state.limiter.settle(grant, 0);
             }
+            if matches!(e, crate::store::StoreError::InsufficientCredits { .. }) {
+                req.state.metrics.credit_refused();
+            }
             Err(e.into())
         }
     }
@@ -159,6 +170,9 @@ async fn rate_limit(req: &Req, p: &Principal, tokens: u64) -> Result<Option<Gran
         }
         Err(refusal) => {
             let _ = req.rate.set(refusal.snapshot);
+            state
+                .metrics
+                .rate_limited(refusal.subject.kind(), refusal.dimension.as_str());
             let code = if refusal.retry_after.is_some() {
                 "rate_limit_exceeded"
             } else {
@@ -336,11 +350,21 @@ async fn metered<T: Metered>(
     call: impl std::future::Future<Output = indoxrouter::Result<T>>,
 ) -> Result<Outcome<T>, ApiError> {
     let hold = admit(req, p, ask.quote, ask.tokens).await?;
-    let resp = match call.await {
-        Ok(r) => r,
+    let started = std::time::Instant::now();
+    let result = call.await;
+    let metrics = &req.state.metrics;
+    let resp = match result {
+        Ok(r) => {
+            metrics.upstream(r.provider(), started.elapsed());
+            r
+        }
         Err(e) => {
+            let provider = ask.model.split_once('/').map_or("", |(p, _)| p);
+            metrics.upstream(provider, started.elapsed());
+            let e = ApiError::from(e);
+            metrics.upstream_error(provider, e.code);
             record_failure(req, p, hold, T::ENDPOINT, false, ask.model).await;
-            return Err(e.into());
+            return Err(e);
         }
     };
     let (cost, unpriced) = match resp.delivered_bytes() {

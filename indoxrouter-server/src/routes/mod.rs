@@ -10,6 +10,7 @@ mod admin;
 mod auth;
 mod health;
 mod inference;
+mod metrics;
 mod models;
 mod openai;
 mod seed;
@@ -52,6 +53,36 @@ impl Req {
     }
 }
 
+/// Every route's path template, for metrics labels.
+pub const TEMPLATES: &[&str] = &[
+    "/health",
+    "/health/ready",
+    "/metrics",
+    "/api/v1/auth/token",
+    "/api/v1/auth/login",
+    "/api/v1/users/me",
+    "/api/v1/users/me/usage",
+    "/api/v1/keys",
+    "/api/v1/keys/{id}",
+    "/api/v1/admin/users",
+    "/api/v1/admin/users/{username}",
+    "/api/v1/admin/users/{username}/credits",
+    "/api/v1/admin/users/{username}/usage",
+    "/api/v1/models/",
+    "/api/v1/models/{provider}",
+    "/api/v1/models/{provider}/{model*}",
+    "/api/v1/chat/completions",
+    "/api/v1/completions",
+    "/api/v1/embeddings",
+    "/api/v1/images/generations",
+    "/v1/chat/completions",
+    "/v1/completions",
+    "/v1/embeddings",
+    "/v1/images/generations",
+    "/v1/models",
+    "/v1/models/{model*}",
+];
+
 /// Every route, with TCP-level concerns left to [`crate::serve`].
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let api = warp::path!("api" / "v1" / ..)
@@ -78,7 +109,9 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .unify(),
         )
         .boxed();
-    health::routes(state)
+    health::routes(state.clone())
+        .or(metrics::route(state))
+        .unify()
         .or(api)
         .unify()
         .or(v1)
@@ -149,7 +182,7 @@ where
 }
 
 /// Accepts caller-supplied ids that are safe to log and echo.
-fn usable_request_id(id: &str) -> bool {
+pub fn usable_request_id(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id
             .bytes()

@@ -60,11 +60,16 @@ pub(super) async fn chat(
     let candidates: Vec<String> = std::iter::once(chat.model.clone())
         .chain(chat.fallbacks.iter().cloned())
         .collect();
+    let started = std::time::Instant::now();
     let upstream = match state.client.chat_stream(chat).await {
         Ok(s) => s,
         Err(e) => {
+            let provider = candidates[0].split_once('/').map_or("", |(p, _)| p);
+            state.metrics.upstream(provider, started.elapsed());
+            let e = ApiError::from(e);
+            state.metrics.upstream_error(provider, e.code);
             inference::record_failure(&req, &p, hold, "chat", true, &candidates[0]).await;
-            return Err(e.into());
+            return Err(e);
         }
     };
     let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_CHUNKS);
@@ -75,7 +80,9 @@ pub(super) async fn chat(
         candidates,
         counted_prompt,
         include_usage,
+        started,
     };
+    state.metrics.streams_active(1);
     state.streams.spawn(relay.run(upstream, tx));
 
     let mut resp = warp::reply::stream(Rx(rx)).into_response();
@@ -110,6 +117,8 @@ struct Relay {
     candidates: Vec<String>,
     counted_prompt: u64,
     include_usage: bool,
+    /// When the provider call began.
+    started: std::time::Instant,
 }
 
 impl Relay {
@@ -156,6 +165,7 @@ impl Relay {
                 Some(Err(e)) => {
                     status = UsageStatus::UpstreamError;
                     let err = ApiError::from(e);
+                    self.req.state.metrics.upstream_error(&provider, err.code);
                     tracing::warn!(request_id = %self.req.request_id, code = err.code, "upstream stream failed");
                     let mut event = b"data: ".to_vec();
                     event.extend_from_slice(&err.body(Surface::OpenAi, None));
@@ -194,6 +204,15 @@ impl Relay {
         // Dropping the upstream stream closes its connection: the provider
         // stops generating (and billing) as soon as the client is gone.
         drop(upstream);
+        let metrics = &self.req.state.metrics;
+        metrics.upstream(&provider, self.started.elapsed());
+        metrics.streams_active(-1);
+        match status {
+            UsageStatus::ClientDisconnected => metrics.stream_disconnect("client"),
+            UsageStatus::UpstreamError => metrics.stream_disconnect("upstream"),
+            UsageStatus::Interrupted => metrics.stream_disconnect("interrupted"),
+            UsageStatus::Completed | UsageStatus::Failed => {}
+        }
 
         let candidates: Vec<&str> = self.candidates.iter().map(String::as_str).collect();
         let (charge, unpriced, usage) = match usage {
