@@ -36,7 +36,8 @@ wait_http "http://127.0.0.1:$UP_PORT/v1/models"
 cargo build --release --locked -q -p indoxrouter-server --bin indoxrouter-server
 env -i PATH="$PATH" HOME="$WORK" \
   INDOXROUTER_HOST=127.0.0.1 INDOXROUTER_PORT="$SRV_PORT" INDOXROUTER_DATA_DIR="${DATA_DIR:-$WORK/data}" \
-  INDOXROUTER_ADMIN_PASSWORD=bench-admin-password INDOXROUTER_ADMIN_CREDITS=1000000 INDOXROUTER_LOG=warn \
+  INDOXROUTER_ADMIN_PASSWORD=bench-admin-password INDOXROUTER_LOG=info \
+  INDOXROUTER_TIERS="free=20:40000,bench=100000000:100000000000" \
   OPENAI_API_KEY=sk-upstream OPENAI_BASE_URL="http://127.0.0.1:$UP_PORT/v1" \
   "$CARGO_TARGET_DIR/release/indoxrouter-server" >"$WORK/server.log" 2>&1 &
 server_pid=$!
@@ -45,6 +46,14 @@ wait_http "http://127.0.0.1:$SRV_PORT/health"
 
 token=$(curl -s "http://127.0.0.1:$SRV_PORT/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"username":"admin","password":"bench-admin-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+# A plain user, not the admin: admins skip rate limiting, and the measured path
+# includes it (on a tier roomy enough never to refuse), along with the access
+# log at the default level.
+curl -s -o /dev/null "http://127.0.0.1:$SRV_PORT/api/v1/admin/users" -H "authorization: Bearer $token" \
+  -H 'content-type: application/json' \
+  -d '{"username":"bench","password":"bench-user-password","credits":"1000000","tier":"bench"}'
+token=$(curl -s "http://127.0.0.1:$SRV_PORT/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"bench","password":"bench-user-password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 key=$(curl -s -X POST "http://127.0.0.1:$SRV_PORT/api/v1/keys" -H "authorization: Bearer $token" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 
