@@ -211,6 +211,10 @@ def clean_env(sim: Sim, port: int, data_dir: Path) -> dict:
         "INDOXROUTER_DATA_DIR": str(data_dir),
         "INDOXROUTER_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "INDOXROUTER_LOG": "info",
+        # Roomy by default so tests of other features never meet a limit;
+        # the rate-limit test gives its key the `tight` tier.
+        "INDOXROUTER_TIERS": "tight=1:100000,roomy=100000:100000000",
+        "INDOXROUTER_DEFAULT_TIER": "roomy",
         # Names as indoxrouter/src/client/config.rs reads them.
         "OPENAI_API_KEY": sim.api_key,
         "OPENAI_BASE_URL": sim.openai_base,
@@ -272,7 +276,7 @@ _names = itertools.count(1)
 def make_user(server, admin_token):
     """Creates a user with `credits` (USD string) and an API key for it."""
 
-    def make(credits: str = "5") -> User:
+    def make(credits: str = "5", key_tier: str | None = None) -> User:
         name = f"sdk-user-{os.getpid()}-{next(_names)}"
         status, body, _ = server.api(
             "POST",
@@ -283,7 +287,9 @@ def make_user(server, admin_token):
         assert status == 201, (status, body)
         assert Decimal(body["balance"]) == Decimal(credits)
         token = server.login(name, USER_PASSWORD)
-        status, body, _ = server.api("POST", "/api/v1/keys", {"name": "sdk"}, token=token)
+        status, body, _ = server.api(
+            "POST", "/api/v1/keys", {"name": "sdk", "tier": key_tier}, token=token
+        )
         assert status == 201, (status, body)
         return User(name=name, token=token, key=body["key"], server=server)
 

@@ -429,6 +429,25 @@ def test_zero_credits_is_402_insufficient_credits(server, sim, make_user):
     assert broke.balance() == 0
 
 
+def test_rate_limit_is_rate_limit_error_with_headers(server, sim, make_user):
+    limited = make_user("1", key_tier="tight")
+    with openai.OpenAI(base_url=server.v1, api_key=limited.key, max_retries=0) as c:
+        raw = c.chat.completions.with_raw_response.create(model=CHAT_MODEL, messages=messages())
+        assert raw.headers["x-ratelimit-limit-requests"] == "1"
+        assert raw.headers["x-ratelimit-remaining-requests"] == "0"
+        assert int(raw.headers["x-ratelimit-reset-requests"]) >= 59
+        count = sim.count()
+        with pytest.raises(openai.RateLimitError) as info:
+            c.chat.completions.create(model=CHAT_MODEL, messages=messages())
+    e = info.value
+    assert (e.status_code, e.code) == (429, "rate_limit_exceeded")
+    # The SDK's retry logic reads these.
+    assert 1 <= int(e.response.headers["retry-after"]) <= 60
+    assert int(e.response.headers["retry-after-ms"]) > 0
+    assert sim.count() == count, "a refused request must not reach the provider"
+    assert len(limited.usage()) == 1
+
+
 def test_unknown_model(client, user, sim):
     count = sim.count()
     with pytest.raises(openai.APIStatusError) as info:
