@@ -23,6 +23,7 @@ pub mod auth;
 pub mod billing;
 pub mod config;
 pub mod error;
+pub mod openapi;
 pub mod principal;
 pub mod routes;
 pub mod serve;

@@ -8,6 +8,8 @@
 mod account;
 mod admin;
 mod auth;
+pub mod catalog;
+mod docs;
 mod health;
 mod inference;
 mod models;
@@ -75,14 +77,34 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .unify(),
         )
         .boxed();
-    health::routes(state)
+    let all = health::routes(state)
+        .or(docs::routes())
+        .unify()
         .or(api)
         .unify()
         .or(v1)
         .unify()
         .recover(|r| recover(r, Surface::Seed))
-        .unify()
-        .boxed()
+        .unify();
+    warp::path::full().and(all).map(with_allow).boxed()
+}
+
+/// A 405 must list the methods the path does accept (RFC 9110 §15.5.6);
+/// the rejection does not know them, the route table does.
+fn with_allow(path: warp::path::FullPath, mut resp: Response) -> Response {
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let methods: Vec<&str> = catalog::ROUTES
+            .iter()
+            .filter(|r| r.matches(path.as_str()))
+            .map(|r| r.method.as_str())
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+            if !methods.is_empty() {
+                resp.headers_mut().insert(http::header::ALLOW, v);
+            }
+        }
+    }
+    resp
 }
 
 /// Builds the per-request context.
@@ -175,6 +197,19 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_request("the request body is not valid UTF-8"))?;
+    // Every body is a JSON object. Without this, serde's derived structs
+    // also accept an array of their fields in order (`[null, null]` created
+    // an API key), a shape no client means.
+    if !text.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => ApiError::unprocessable("the request body must be a JSON object"),
+            Err(e) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("malformed JSON: {e}"),
+            ),
+        });
+    }
     serde_json::from_str(text).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
