@@ -128,6 +128,9 @@ fn uint32() -> Value {
     json!({"type": "integer", "minimum": 0, "maximum": 4_294_967_295_u64})
 }
 
+/// A success answer: status, description, and a schema per media type.
+type Success = (u16, &'static str, Vec<(&'static str, Value)>);
+
 /// What one operation documents beyond the route table.
 struct Spec {
     tag: &'static str,
@@ -135,8 +138,8 @@ struct Spec {
     description: &'static str,
     parameters: Vec<Value>,
     body: Option<Value>,
-    /// `(status, description, media type → schema)` for success answers.
-    ok: Vec<(u16, &'static str, Vec<(&'static str, Value)>)>,
+    /// Success answers.
+    ok: Vec<Success>,
     /// Error statuses this operation can answer with.
     errors: &'static [u16],
     /// Headers on the success answer.

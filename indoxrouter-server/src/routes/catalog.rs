@@ -70,37 +70,66 @@ pub enum Access {
 
 /// One operation: the stable identifier the document and tests key on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // Each variant is described by its ROUTES entry.
 pub enum Op {
+    /// `GET /health`: liveness.
     Health,
+    /// `GET /health/ready`: readiness.
     HealthReady,
+    /// `POST /api/v1/auth/token`: access token from a form.
     AuthToken,
+    /// `POST /api/v1/auth/login`: access token from JSON.
     AuthLogin,
+    /// `GET /api/v1/users/me`: the caller and their balance.
     GetMe,
+    /// `GET /api/v1/users/me/usage`: the caller's usage rows.
     GetMyUsage,
+    /// `POST /api/v1/keys`: a new API key.
     CreateKey,
+    /// `GET /api/v1/keys`: the caller's keys.
     ListKeys,
+    /// `DELETE /api/v1/keys/{id}`: revoke a key.
     RevokeKey,
+    /// `POST /api/v1/admin/users`: a new user.
     AdminCreateUser,
+    /// `GET /api/v1/admin/users`: every user.
     AdminListUsers,
+    /// `POST /api/v1/admin/users/{username}/credits`: a ledger entry.
     AdminAddCredits,
+    /// `GET /api/v1/admin/users/{username}/usage`: a user's usage rows.
     AdminUserUsage,
+    /// `GET /api/v1/models/`: the catalog.
     SeedListProviders,
+    /// `GET /api/v1/models/{provider}`: one provider.
     SeedGetProvider,
+    /// `GET /api/v1/models/{provider}/{model}`: one model.
     SeedGetModel,
+    /// `POST /api/v1/chat/completions`: chat, seed envelope.
     SeedChat,
+    /// `POST /api/v1/completions`: text completion, seed envelope.
     SeedCompletion,
+    /// `POST /api/v1/embeddings`: embeddings, seed envelope.
     SeedEmbeddings,
+    /// `POST /api/v1/images/generations`: images, seed envelope.
     SeedImages,
+    /// `GET /v1/models`: OpenAI's model list.
     OpenAiListModels,
+    /// `GET /v1/models/{provider}/{model}`: OpenAI's model object.
     OpenAiGetModel,
+    /// `POST /v1/chat/completions`: OpenAI chat (JSON or SSE).
     OpenAiChat,
+    /// `POST /v1/completions`: OpenAI text completion.
     OpenAiCompletion,
+    /// `POST /v1/embeddings`: OpenAI embeddings.
     OpenAiEmbeddings,
+    /// `POST /v1/images/generations`: OpenAI image generation.
     OpenAiImages,
+    /// `GET /openapi.json`: this API's description.
     OpenApiDocument,
+    /// `GET /docs`: Swagger UI.
     SwaggerUi,
+    /// `GET /redoc`: ReDoc.
     Redoc,
+    /// `GET /docs/assets/{file}`: the documentation pages' files.
     DocsAsset,
 }
 

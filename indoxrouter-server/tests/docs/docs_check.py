@@ -286,8 +286,6 @@ def run_schemathesis(st: str, url: str, key: str, max_examples: int, workdir: Pa
         # Reproducible runs: the same inputs every time, so a failure is a
         # regression rather than luck.
         "--generation-deterministic",
-        "--seed",
-        "20261127",
         "--request-timeout",
         "30",
         # One worker: with two, CPython 3.11's ast.parse (which hypothesis
@@ -319,6 +317,8 @@ def main() -> int:
     ap.add_argument("--skip-schemathesis", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs, reports)")
     args = ap.parse_args()
+    # Absolute: schemathesis runs in the temp dir.
+    args.schemathesis = os.path.abspath(args.schemathesis)
 
     workdir = Path(tempfile.mkdtemp(prefix="indoxrouter-docs-check-"))
     sim = server = None
