@@ -132,8 +132,33 @@ fn normalized(template: &str) -> String {
         .join("/")
 }
 
+/// Every `warp::path("segment")` (a single segment, usually followed by a
+/// `tail()`), as `(file, segment)`.
+fn single_segments_in_source() -> Vec<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, _) in text.match_indices("warp::path(\"") {
+            let rest = &text[i + "warp::path(\"".len()..];
+            out.push((file.clone(), rest[..rest.find('"').unwrap()].to_owned()));
+        }
+    }
+    out
+}
+
 #[test]
 fn every_warp_filter_is_in_the_route_table() {
+    for (file, segment) in single_segments_in_source() {
+        assert!(
+            ROUTES
+                .iter()
+                .any(|r| r.path.split('/').any(|s| s == segment)),
+            "{file}: `warp::path(\"{segment}\")` routes paths no ROUTES entry has"
+        );
+    }
     let filters = filters_in_source();
     assert!(
         filters.len() > 15,
