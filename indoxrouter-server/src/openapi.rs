@@ -163,16 +163,22 @@ impl Spec {
         self.description = d;
         self
     }
-    fn json(mut self, status: u16, desc: &'static str, schema: Value) -> Self {
-        self.ok
-            .push((status, desc, vec![("application/json", schema)]));
+    fn json(self, status: u16, desc: &'static str, schema: Value) -> Self {
+        self.media(status, desc, &[("application/json", schema)])
+    }
+    /// A success answer in other media types (`text/csv`, `text/plain`, …),
+    /// one schema each.
+    fn media(mut self, status: u16, desc: &'static str, media: &[(&'static str, Value)]) -> Self {
+        self.ok.push((status, desc, media.to_vec()));
         self
     }
-    fn body(mut self, schema: Value, required: bool) -> Self {
-        self.body = Some(json!({
-            "required": required,
-            "content": {"application/json": {"schema": schema}}
-        }));
+    fn body(self, schema: Value, required: bool) -> Self {
+        self.body_as("application/json", schema, required)
+    }
+    fn body_as(mut self, media: &str, schema: Value, required: bool) -> Self {
+        let mut content = Map::new();
+        content.insert(media.to_owned(), json!({ "schema": schema }));
+        self.body = Some(json!({"required": required, "content": content}));
         self
     }
     fn errors(mut self, e: &'static [u16]) -> Self {
@@ -341,7 +347,11 @@ fn operation_object(route: &Route) -> Value {
     Value::Object(op)
 }
 
-/// Each operation's documentation. Exhaustive: a new [`Op`] must be added here.
+/// Each operation's documentation. Exhaustive: a new [`Op`] must be added
+/// here. A typical new entry: `Spec::new(tag, summary)`, then `.param(…)`,
+/// `.body(sref("…"), true)`, `.json(200, …)` (or `.media(…)` for CSV, text,
+/// JSON lines), `.errors(&[…])`; its schemas go in [`schemas`]. 401 and 403
+/// are added from the route's [`Access`].
 fn operation(op: Op) -> Spec {
     match op {
         Op::Health => Spec::new("health", "Liveness")
@@ -355,30 +365,21 @@ fn operation(op: Op) -> Spec {
             .json(200, "The OpenAPI 3.0.3 document.", json!({"type": "object"})),
         Op::SwaggerUi => html_page("Swagger UI for this document"),
         Op::Redoc => html_page("ReDoc for this document"),
-        Op::DocsAsset => {
-            let mut s = Spec::new("docs", "A script, style sheet, icon or licence of the documentation pages")
-                .describe("Embedded in the binary; cached as immutable (the pages link them with a content hash).")
-                .param(path_param("file", "The file's name.", "swagger-ui.css"))
-                .errors(&[404]);
-            s.ok.push((200, "The file.", vec![
+        Op::DocsAsset => Spec::new("docs", "A script, style sheet, icon or licence of the documentation pages")
+            .describe("Embedded in the binary; cached as immutable (the pages link them with a content hash).")
+            .param(path_param("file", "The file's name.", "swagger-ui.css"))
+            .media(200, "The file.", &[
                 ("text/javascript", json!({"type": "string"})),
                 ("text/css", json!({"type": "string"})),
                 ("text/plain", json!({"type": "string"})),
                 ("image/png", json!({"type": "string", "format": "binary"})),
-            ]));
-            s
-        }
-        Op::AuthToken => {
-            let mut s = Spec::new("auth", "Access token (OAuth2 password form)")
-                .describe("The OAuth2 password flow, as in the seed. Wrong username and wrong password are indistinguishable.")
-                .json(200, "An access token.", sref("Token"))
-                .errors(&[401, 411, 413, 422]);
-            s.body = Some(json!({
-                "required": true,
-                "content": {"application/x-www-form-urlencoded": {"schema": sref("LoginForm")}}
-            }));
-            s
-        }
+            ])
+            .errors(&[404]),
+        Op::AuthToken => Spec::new("auth", "Access token (OAuth2 password form)")
+            .describe("The OAuth2 password flow, as in the seed. Wrong username and wrong password are indistinguishable.")
+            .body_as("application/x-www-form-urlencoded", sref("LoginForm"), true)
+            .json(200, "An access token.", sref("Token"))
+            .errors(&[401, 411, 413, 422]),
         Op::AuthLogin => Spec::new("auth", "Access token (JSON)")
             .describe("Wrong username and wrong password are indistinguishable.")
             .body(sref("Login"), true)
@@ -521,13 +522,11 @@ impl Spec {
 }
 
 fn html_page(summary: &'static str) -> Spec {
-    let mut s = Spec::new("docs", summary);
-    s.ok.push((
+    Spec::new("docs", summary).media(
         200,
         "An HTML page; its scripts and styles are served by this server.",
-        vec![("text/html", json!({"type": "string"}))],
-    ));
-    s
+        &[("text/html", json!({"type": "string"}))],
+    )
 }
 
 /// Every component schema.
