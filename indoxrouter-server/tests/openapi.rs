@@ -75,16 +75,37 @@ fn document_has_exactly_the_route_table() {
     refs(&doc, &doc);
 }
 
-/// Every `warp::path!` in `src/routes/*.rs`, as `(method, segments)` with
+/// Every `.rs` file under `src/`, as `(name relative to src/, text)`: route
+/// filters belong in `src/routes/`, but one written elsewhere is found too.
+fn sources() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut files = Vec::new();
+    walk(src, &mut files);
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.strip_prefix(src).unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// Every `warp::path!` in `src/`, as `(method, segments)` with
 /// `{}` for a parameter; the method is read from the filter chain that
 /// follows (or `post_route`, which is POST).
 fn filters_in_source() -> Vec<(String, String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes");
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
+    for (file, text) in sources() {
         let mut rest = text.as_str();
         let mut before_len = 0;
         while let Some(i) = rest.find("warp::path!(") {
@@ -135,12 +156,8 @@ fn normalized(template: &str) -> String {
 /// Every `warp::path("segment")` (a single segment, usually followed by a
 /// `tail()`), as `(file, segment)`.
 fn single_segments_in_source() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes");
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let text = std::fs::read_to_string(&path).unwrap();
+    for (file, text) in sources() {
         for (i, _) in text.match_indices("warp::path(\"") {
             let rest = &text[i + "warp::path(\"".len()..];
             out.push((file.clone(), rest[..rest.find('"').unwrap()].to_owned()));

@@ -10,7 +10,7 @@
 //! - every entry is requested over HTTP and must not get the router's own
 //!   `no such route` 404 or a 405 (a handler's 404 such as `model_not_found`
 //!   is fine), and its response must validate against the document;
-//! - every `warp::path!` in `src/routes/*.rs` must match an entry's path, so
+//! - every `warp::path!` in `src/` must match an entry's path, so
 //!   a filter added without an entry fails the build's tests.
 //!
 //! **Adding a route:** add a variant to [`Op`], a line to [`ROUTES`], and the
