@@ -24,6 +24,7 @@ pub mod billing;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod principal;
 pub mod ratelimit;
 pub mod routes;

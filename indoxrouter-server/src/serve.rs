@@ -90,7 +90,7 @@ where
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         let started = std::time::Instant::now();
-        let route = crate::metrics::route_label(crate::routes::TEMPLATES, req.uri().path());
+        let route = crate::metrics::route_label(req.uri().path());
         let method = req.method().clone();
         // Every request gets an id here, so handlers, the access log and the
         // response all carry the same one: the caller's if usable, else new.

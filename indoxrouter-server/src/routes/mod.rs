@@ -8,6 +8,8 @@
 mod account;
 mod admin;
 mod auth;
+pub mod catalog;
+mod docs;
 mod health;
 mod inference;
 mod metrics;
@@ -53,36 +55,6 @@ impl Req {
     }
 }
 
-/// Every route's path template, for metrics labels.
-pub const TEMPLATES: &[&str] = &[
-    "/health",
-    "/health/ready",
-    "/metrics",
-    "/api/v1/auth/token",
-    "/api/v1/auth/login",
-    "/api/v1/users/me",
-    "/api/v1/users/me/usage",
-    "/api/v1/keys",
-    "/api/v1/keys/{id}",
-    "/api/v1/admin/users",
-    "/api/v1/admin/users/{username}",
-    "/api/v1/admin/users/{username}/credits",
-    "/api/v1/admin/users/{username}/usage",
-    "/api/v1/models/",
-    "/api/v1/models/{provider}",
-    "/api/v1/models/{provider}/{model*}",
-    "/api/v1/chat/completions",
-    "/api/v1/completions",
-    "/api/v1/embeddings",
-    "/api/v1/images/generations",
-    "/v1/chat/completions",
-    "/v1/completions",
-    "/v1/embeddings",
-    "/v1/images/generations",
-    "/v1/models",
-    "/v1/models/{model*}",
-];
-
 /// Every route, with TCP-level concerns left to [`crate::serve`].
 pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let api = warp::path!("api" / "v1" / ..)
@@ -109,16 +81,36 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .unify(),
         )
         .boxed();
-    health::routes(state.clone())
+    let all = health::routes(state.clone())
         .or(metrics::route(state))
+        .unify()
+        .or(docs::routes())
         .unify()
         .or(api)
         .unify()
         .or(v1)
         .unify()
         .recover(|r| recover(r, Surface::Seed))
-        .unify()
-        .boxed()
+        .unify();
+    warp::path::full().and(all).map(with_allow).boxed()
+}
+
+/// A 405 must list the methods the path does accept (RFC 9110 §15.5.6);
+/// the rejection does not know them, the route table does.
+fn with_allow(path: warp::path::FullPath, mut resp: Response) -> Response {
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let methods: Vec<&str> = catalog::ROUTES
+            .iter()
+            .filter(|r| r.matches(path.as_str()))
+            .map(|r| r.method.as_str())
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&methods.join(", ")) {
+            if !methods.is_empty() {
+                resp.headers_mut().insert(http::header::ALLOW, v);
+            }
+        }
+    }
+    resp
 }
 
 /// Builds the per-request context.
@@ -212,6 +204,19 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::bad_request("the request body is not valid UTF-8"))?;
+    // Every body is a JSON object. Without this, serde's derived structs
+    // also accept an array of their fields in order (`[null, null]` created
+    // an API key), a shape no client means.
+    if !text.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => ApiError::unprocessable("the request body must be a JSON object"),
+            Err(e) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("malformed JSON: {e}"),
+            ),
+        });
+    }
     serde_json::from_str(text).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
