@@ -171,6 +171,28 @@ def test_async_concurrency(server: Server, user: HostedUser):
     assert len(asyncio.run(main())) == 24
 
 
+def test_async_stream_break_closes_the_upstream(server: Server, user: HostedUser, sim: Sim):
+    sim.fault("stall=2", provider="openai")
+
+    async def main() -> None:
+        async with AsyncClient(**kwargs(server, api_key=user.key)) as c:
+            stream = await c.chat("Say hello", model=MODEL, stream=True)
+            async for _ in stream:
+                assert sim.open_streams() == 1
+                break
+            await stream.aclose()
+            # Closed explicitly while `stream` is still referenced: not by GC.
+            await asyncio.to_thread(sim.wait_no_open_streams, 5)
+            assert stream is not None
+
+    asyncio.run(main())
+    deadline = time.monotonic() + 5
+    while not (rows := user.usage()):
+        assert time.monotonic() < deadline, "the abandoned stream was never settled"
+        time.sleep(0.02)
+    assert rows[0]["status"] == "client_disconnected"
+
+
 def test_async_login(server: Server, user: HostedUser):
     async def main() -> None:
         async with AsyncClient(**kwargs(server, username=user.name, password=user.password)) as c:
