@@ -28,10 +28,11 @@ cargo build -q -p indoxrouter-server -p indoxrouter-simulator --locked
 VIRTUAL_ENV="$PWD/$venv" "$venv/bin/maturin" develop --quiet --locked \
   --manifest-path bindings/python/Cargo.toml
 
-# mypy sees the installed package (py.typed, annotations, _native.pyi) as a
-# user's project would (the examples and tests/typing/usage.py); no cache
-# is written into the tree.
+# mypy --strict over the package's own sources (annotations and
+# _native.pyi, the stub of the extension), and over the examples and
+# tests/typing/usage.py, which use the installed package (py.typed) as a
+# user's project would; no cache is written into the tree.
 "$venv/bin/python" -m mypy --strict --cache-dir=/dev/null \
-  examples/python bindings/python/tests/typing/usage.py
+  bindings/python/python/indoxrouter examples/python bindings/python/tests/typing/usage.py
 
 "$venv/bin/python" -m pytest -q -p no:cacheprovider bindings/python/tests "$@"

@@ -52,6 +52,9 @@ test('new Client({ baseUrl, apiKey }): chat charges exactly the reported cost', 
 
   const r = await client.chat({ model: MODEL, messages: say('Say hello') })
   assert.equal(r.choices[0].message.content, REPLY)
+  // The server's answer: the provider it routed to, the model as `provider/model`.
+  assert.equal(r.provider, 'openai')
+  assert.equal(r.model, MODEL)
   assert.equal(typeof r.cost.total, 'string')
   const cost = pico(r.cost.total)
   assert.ok(cost > 0n)
@@ -120,6 +123,7 @@ test('a stream carries the cost on its last chunk and the charge is settled when
   const chunks = []
   for await (const chunk of client.chatStream({ model: MODEL, messages: say('Say hello') })) chunks.push(chunk)
   assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), REPLY)
+  assert.deepEqual(new Set(chunks.map((c) => `${c.provider} ${c.model}`)), new Set([`openai ${MODEL}`]))
   const priced = chunks.flatMap((c, i) => (c.cost ? [i] : []))
   assert.deepEqual(priced, [chunks.length - 1], 'only the final usage chunk carries the cost')
   const last = chunks[chunks.length - 1]
@@ -189,6 +193,7 @@ test('embeddings are charged too', async () => {
   const { client } = await fresh()
   const r = await client.embeddings({ model: 'openai/text-embedding-3-small', input: ['first text', 'second text'] })
   assert.equal(r.data.length, 2)
+  assert.equal(r.provider, 'openai')
   assert.ok(r.data[0].embedding.length > 0)
   const cost = pico(r.cost.total)
   assert.ok(cost > 0n)

@@ -35,6 +35,8 @@ def test_api_key_client_chat_charges_exactly_the_reported_cost(hosted: Client, u
 
     resp = hosted.chat("Say hello", model=MODEL)
     assert resp.text == REPLY
+    # The server's answer: the provider it routed to, the model as `provider/model`.
+    assert (resp.provider, resp.model) == ("openai", MODEL)
     cost = resp.cost.total
     assert isinstance(cost, Decimal) and cost > 0
 
@@ -98,6 +100,7 @@ def test_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch, server: 
 def test_stream_cost_arrives_at_the_end_and_matches_the_charge(hosted: Client, user: HostedUser):
     chunks = list(hosted.chat_stream("Say hello", model=MODEL))
     assert "".join(c.text for c in chunks) == REPLY
+    assert {(c.provider, c.model) for c in chunks} == {("openai", MODEL)}
     priced = [i for i, c in enumerate(chunks) if c.cost is not None]
     assert priced == [len(chunks) - 1], "only the final (usage) chunk carries the cost"
     last = chunks[-1]
@@ -137,6 +140,7 @@ def test_stream_break_closes_the_upstream_and_bills_what_was_delivered(
 def test_embeddings(hosted: Client):
     resp = hosted.embeddings(["first text", "second text"], model="openai/text-embedding-3-small")
     assert len(resp.vectors) == 2 and len(resp.vectors[0]) > 0
+    assert resp.provider == "openai"
     cost = resp.cost.total
     assert cost > 0
     assert hosted.balance().balance == Decimal("5") - cost
