@@ -45,14 +45,15 @@ def sync_examples(client: Client) -> None:
     for chunk in client.chat_stream("Count to five.", model=MODEL):
         print(chunk.text, end="", flush=True)
         if chunk.cost is not None:  # on the last chunk: the charge, settled
-            print(f"\nstream charged: ${chunk.cost.total}")
+            print(f"\nstream charged: ${chunk.cost.total:f}")
 
     emb = client.embeddings(["first", "second"], model="openai/text-embedding-3-small")
     print("embeddings:", len(emb.vectors), "vectors of", len(emb.vectors[0]))
 
     page = client.usage(limit=5)  # newest first; page.next_cursor for more
     for row in page.data:
-        print(f"  {row.created_at} {row.endpoint} {row.provider}/{row.model} ${row.cost} {row.status}")
+        # `:f` prints a small Decimal as 0.00000004 rather than 4E-8.
+        print(f"  {row.created_at} {row.endpoint} {row.provider}/{row.model} ${row.cost:f} {row.status}")
 
     try:
         client.chat("hi", model="openai/gpt-4o-mni")

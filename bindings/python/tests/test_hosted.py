@@ -6,6 +6,9 @@ concurrency, and the server's errors as exception classes."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from typing import Callable, List
@@ -15,7 +18,7 @@ import pytest
 import indoxrouter
 from indoxrouter import AsyncClient, Balance, Client, IndoxRouterError, UsagePage
 
-from conftest import HostedUser, Server, Sim
+from conftest import REPO_ROOT, HostedUser, Server, Sim
 
 MODEL = "openai/gpt-4o-mini"
 REPLY = "Hello from the simulator. You said: Say hello"
@@ -273,3 +276,26 @@ def test_direct_mode_has_no_balance(client: Client):
     for call in (client.balance, client.usage):
         err = raises(indoxrouter.UnsupportedError, call)
         assert (err.code, err.status) == ("unsupported", 400)
+
+
+@pytest.mark.parametrize("auth", ["api_key", "password"])
+def test_the_hosted_example_runs(server: Server, user: HostedUser, auth: str):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "INDOXROUTER_BASE_URL": server.url}
+    if auth == "api_key":
+        env["INDOXROUTER_API_KEY"] = user.key
+    else:
+        env["INDOXROUTER_USERNAME"] = user.name
+        env["INDOXROUTER_PASSWORD"] = user.password
+    out = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "examples" / "python" / "hosted.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert f"reply: {REPLY} in five words." in out.stdout
+    assert "stream charged: $" in out.stdout
+    assert "error: model_not_found (404)" in out.stdout
+    assert ("async:" in out.stdout) == (auth == "api_key")
+    assert user.balance() < Decimal("5")
