@@ -4,12 +4,19 @@
 // AbortSignal), embeddings, concurrency, and the server's errors as classes.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 
 import {
   Client, IndoxRouterError, AuthenticationError, InsufficientCreditsError, ModelNotFoundError, NotFoundError,
   InvalidParametersError, UnsupportedError, AbortError,
 } from '../lib/index.mjs'
-import { startSimulator, startServer, pico } from './helpers.mjs'
+import { startSimulator, startServer, pico, REPO_ROOT } from './helpers.mjs'
+
+const run = promisify(execFile)
 
 const MODEL = 'openai/gpt-4o-mini'
 const say = (content) => [{ role: 'user', content }]
@@ -277,4 +284,31 @@ test('direct mode has no balance', async () => {
   assert.equal(direct.isHosted, false)
   await rejectsWith(direct.balance(), UnsupportedError, 'unsupported', 400)
   await rejectsWith(direct.usage(), UnsupportedError, 'unsupported', 400)
+})
+
+test('examples/node/hosted.ts runs against the server (API key and password)', async () => {
+  // Type-stripped with the pinned TypeScript, written inside the package so
+  // its `import … from 'indoxrouter'` resolves to this package (self-reference).
+  const ts = (await import('typescript')).default
+  const source = readFileSync(path.join(REPO_ROOT, 'examples', 'node', 'hosted.ts'), 'utf8')
+  const js = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), `.hosted-example-${process.pid}.mjs`)
+  writeFileSync(file, js)
+  try {
+    for (const auth of ['apiKey', 'password']) {
+      const user = await server.makeUser('5')
+      const env = { PATH: process.env.PATH, INDOXROUTER_BASE_URL: server.url }
+      if (auth === 'apiKey') env.INDOXROUTER_API_KEY = user.key
+      else Object.assign(env, { INDOXROUTER_USERNAME: user.name, INDOXROUTER_PASSWORD: user.password })
+      const { stdout } = await run(process.execPath, [file], { env, timeout: 60_000 })
+      assert.match(stdout, /Hello from the simulator\. You said: Hello! charged \d/, auth)
+      assert.match(stdout, /stream charged \d/, auth)
+      assert.match(stdout, /model_not_found 404 did you mean/, auth)
+      assert.ok(pico(await user.balance()) < FIVE, auth)
+    }
+  } finally {
+    rmSync(file, { force: true })
+  }
 })
