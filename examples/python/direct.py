@@ -47,8 +47,8 @@ def sync_examples(client: Client) -> None:
     except indoxrouter.ModelNotFoundError as e:
         print(f"error: {e.code} ({e.status}), suggestions: {e.suggestions}")
 
-    print("gpt-4o-mini, 23 + 18 tokens: $",
-          client.cost(MODEL, {"prompt_tokens": 23, "completion_tokens": 18}).total)
+    cost = client.cost(MODEL, {"prompt_tokens": 23, "completion_tokens": 18})
+    print("gpt-4o-mini, 23 + 18 tokens: $", cost.total if cost else "unpriced")
 
 
 async def async_examples() -> None:

@@ -27,6 +27,8 @@ async fn hosted_client_calls_are_charged_by_the_server() {
         .await
         .unwrap();
     assert!(resp.text().unwrap().contains("hello hosted"));
+    // The provider the server routed to, not the hosted client's own id.
+    assert_eq!(resp.provider, "openai");
     let chat_cost = resp.cost.unwrap().total;
     assert!(chat_cost > Usd::ZERO);
 
@@ -41,6 +43,7 @@ async fn hosted_client_calls_are_charged_by_the_server() {
     let mut text = String::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.unwrap();
+        assert_eq!(chunk.provider, "openai");
         if let Some(c) = chunk.choices.first().and_then(|c| c.delta.content.as_ref()) {
             text.push_str(c);
         }

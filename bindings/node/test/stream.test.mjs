@@ -46,12 +46,16 @@ test('nothing is sent until iteration starts', async () => {
   assert.equal(await sim.count(), before)
 })
 
-test('break closes the upstream stream', async () => {
+test('break closes the upstream stream (explicitly, not by garbage collection)', async () => {
   // The provider sends two events and then holds the connection open until
   // the client hangs up: only a real close brings the gauge back to zero.
   await sim.fault('openai', 'stall=2')
+  // `stream` stays reachable until the end of the test, so neither it nor the
+  // native stream inside it can be finalized: if the gauge drops, `break`
+  // (the iterator's return()) closed the connection.
+  const stream = client.chatStream({ model: 'openai/gpt-4o-mini', messages: USER })
   let seen = 0
-  for await (const chunk of client.chatStream({ model: 'openai/gpt-4o-mini', messages: USER })) {
+  for await (const chunk of stream) {
     assert.equal(chunk.object, 'chat.completion.chunk')
     seen += 1
     if (seen === 1) {
@@ -59,7 +63,21 @@ test('break closes the upstream stream', async () => {
       break
     }
   }
-  // Promptly, not whenever the garbage collector finalizes the stream.
+  await sim.waitNoOpenStreams(1000)
+  // Still alive, and finished: a closed stream yields nothing more.
+  assert.deepEqual(await stream.next(), { done: true, value: undefined })
+})
+
+test('an open stream that is neither broken nor aborted stays open', async () => {
+  // The control for the test above: the same stalled stream, still referenced
+  // and not closed, keeps its upstream connection for as long as we look.
+  await sim.fault('openai', 'stall=2')
+  const stream = client.chatStream({ model: 'openai/gpt-4o-mini', messages: USER })
+  const first = await stream.next()
+  assert.equal(first.done, false)
+  await new Promise((r) => setTimeout(r, 300))
+  assert.equal(await sim.openStreams(), 1)
+  await stream.return()
   await sim.waitNoOpenStreams(1000)
 })
 

@@ -1,21 +1,28 @@
 """Fixtures: the provider simulator (started once per session, as in
-tests/conformance/conftest.py), clients pointed at it, and a tiny local SSE
-server that reports when its client hangs up (to test cancellation)."""
+tests/conformance/conftest.py), clients pointed at it, a tiny local SSE
+server that reports when its client hangs up (to test cancellation), and a
+real `indoxrouter-server` with the simulator as its upstream (hosted mode,
+as in indoxrouter-server/tests/sdk/conftest.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -26,19 +33,20 @@ API_KEY = "sk-python-0123456789abcdef"
 STARTUP_TIMEOUT_S = 30.0
 
 
-def simulator_binary() -> Path:
+def binary(name: str) -> Path:
+    """A binary of this workspace, built by scripts/python.sh."""
     target = os.environ.get("CARGO_TARGET_DIR")
     target_dir = Path(target) if target else REPO_ROOT / "target"
     if not target_dir.is_absolute():
         target_dir = REPO_ROOT / target_dir
-    binary = target_dir / "debug" / "indoxrouter-simulator"
-    if not binary.is_file():
+    path = target_dir / "debug" / name
+    if not path.is_file():
         pytest.exit(
-            f"simulator binary not found at {binary}; build it with "
-            "`cargo build -p indoxrouter-simulator` (scripts/python.sh does)",
+            f"{name} not found at {path}; build it with `cargo build "
+            "-p indoxrouter-server -p indoxrouter-simulator` (scripts/python.sh does)",
             returncode=2,
         )
-    return binary
+    return path
 
 
 @dataclass(frozen=True)
@@ -82,11 +90,23 @@ class Sim:
     def requests(self) -> list:
         return self._call("GET", "requests")
 
+    def open_streams(self) -> int:
+        """Response bodies the simulator is still sending (0 once every
+        client, or the server relaying for it, has hung up)."""
+        return self._call("GET", "streams")["open"]
+
+    def wait_no_open_streams(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.open_streams() != 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.open_streams()} upstream stream(s) still open after {timeout}s")
+            time.sleep(0.01)
+
 
 @pytest.fixture(scope="session")
 def sim() -> Iterator[Sim]:
     proc = subprocess.Popen(
-        [str(simulator_binary()), "--port", "0", "--api-key", API_KEY],
+        [str(binary("indoxrouter-simulator")), "--port", "0", "--api-key", API_KEY],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -229,3 +249,191 @@ def hangup() -> Iterator[HangupServer]:
     server = HangupServer()
     yield server
     server.close()
+
+
+# --- Hosted mode: a real indoxrouter-server in front of the simulator -------
+
+ADMIN_PASSWORD = "admin-password-for-python-tests"
+USER_PASSWORD = "user-password-for-python-tests"
+
+
+def http_json(
+    method: str, url: str, body: Optional[dict] = None, token: Optional[str] = None
+) -> Tuple[int, Any]:
+    """A JSON request outside the package under test; (status, parsed body)."""
+    headers = {"content-type": "application/json"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw, status = resp.read(), resp.status
+    except urllib.error.HTTPError as e:
+        raw, status = e.read(), e.code
+    return status, (json.loads(raw) if raw else None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    log_path: Path
+
+    def api(self, method: str, path: str, body: Optional[dict] = None, token: Optional[str] = None):
+        return http_json(method, f"{self.url}{path}", body, token)
+
+    def login(self, username: str, password: str) -> str:
+        status, body = self.api("POST", "/api/v1/auth/login", {"username": username, "password": password})
+        assert status == 200, (status, body)
+        return body["access_token"]
+
+    def log_tail(self, lines: int = 100) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError as e:
+            return f"(no server log: {e})"
+
+
+@dataclass(frozen=True)
+class HostedUser:
+    name: str
+    password: str
+    key: str  # an `ixr-` API key
+    token: str  # an access token, for checks that bypass the package
+    server: Server
+
+    def balance(self) -> Decimal:
+        """The balance as the server's own account API reports it."""
+        status, body = self.server.api("GET", "/api/v1/users/me", token=self.token)
+        assert status == 200, body
+        return Decimal(body["balance"])
+
+    def usage(self) -> List[Dict[str, Any]]:
+        status, body = self.server.api("GET", "/api/v1/users/me/usage", token=self.token)
+        assert status == 200, body
+        return body["data"]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def server(sim: Sim) -> Iterator[Server]:
+    """indoxrouter-server on an ephemeral port with a temporary data dir, a
+    known admin password and every provider pointed at the simulator. Its
+    environment is built from scratch, so no provider key or INDOXROUTER_*
+    setting leaks in from the caller's shell (and its cwd holds no `.env`)."""
+    workdir = Path(tempfile.mkdtemp(prefix="indoxrouter-python-hosted-"))
+    log_path = workdir / "server.log"
+    port = free_port()
+    urls = sim.base_urls()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "INDOXROUTER_HOST": "127.0.0.1",
+        "INDOXROUTER_PORT": str(port),
+        "INDOXROUTER_DATA_DIR": str(workdir / "data"),
+        "INDOXROUTER_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "INDOXROUTER_LOG": "info",
+        "NO_COLOR": "1",
+        "OPENAI_API_KEY": sim.api_key,
+        "OPENAI_BASE_URL": urls["openai"],
+        "ANTHROPIC_API_KEY": sim.api_key,
+        "ANTHROPIC_BASE_URL": urls["anthropic"],
+        "GEMINI_API_KEY": sim.api_key,
+        "GEMINI_BASE_URL": urls["google"],
+        "MISTRAL_API_KEY": sim.api_key,
+        "MISTRAL_BASE_URL": urls["mistral"],
+        "COHERE_API_KEY": sim.api_key,
+        "COHERE_BASE_URL": urls["cohere"],
+    }
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(binary("indoxrouter-server"))],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    srv = Server(url=f"http://127.0.0.1:{port}", log_path=log_path)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"indoxrouter-server exited with {proc.returncode}:\n{srv.log_tail()}")
+            try:
+                status, body = srv.api("GET", "/health")
+                if status == 200 and body == {"status": "ok"}:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"indoxrouter-server not healthy in {STARTUP_TIMEOUT_S}s:\n{srv.log_tail()}")
+            time.sleep(0.05)
+        yield srv
+    finally:
+        _stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+_user_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def make_user(server: Server) -> Callable[[str], HostedUser]:
+    """Creates a user with `credits` (USD) through the admin API, and an API key for it."""
+    admin = server.login("admin", ADMIN_PASSWORD)
+
+    def make(credits: str = "5") -> HostedUser:
+        name = f"py-{os.getpid()}-{next(_user_numbers)}"
+        status, body = server.api(
+            "POST",
+            "/api/v1/admin/users",
+            {"username": name, "password": USER_PASSWORD, "credits": credits},
+            token=admin,
+        )
+        assert status == 201, (status, body)
+        assert Decimal(body["balance"]) == Decimal(credits)
+        token = server.login(name, USER_PASSWORD)
+        status, body = server.api("POST", "/api/v1/keys", {"name": "python-tests"}, token=token)
+        assert status == 201, (status, body)
+        assert body["key"].startswith("ixr-")
+        return HostedUser(name=name, password=USER_PASSWORD, key=body["key"], token=token, server=server)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user: Callable[[str], HostedUser]) -> HostedUser:
+    """A fresh user with $5, so balance checks never see another test's charges."""
+    return make_user("5")
+
+
+@pytest.fixture
+def hosted(server: Server, user: HostedUser) -> Iterator[indoxrouter.Client]:
+    with indoxrouter.Client(base_url=server.url, api_key=user.key, max_retries=0, timeout=10) as c:
+        yield c
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing hosted test shows the end of the server's log."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "server" in getattr(item, "fixturenames", ()):
+        srv = getattr(item, "funcargs", {}).get("server")
+        if srv is not None:
+            report.sections.append(("indoxrouter-server log (last 100 lines)", srv.log_tail()))

@@ -69,6 +69,17 @@ fn server_cost(body: &[u8]) -> Option<CostBreakdown> {
     })
 }
 
+/// The provider that served an answer, from the server's `provider/model` id
+/// (the OpenAI adapter fills `provider` with [`HOSTED_ID`]; the server's
+/// answer says which provider it routed to).
+fn served_by(model: &str) -> Option<String> {
+    model
+        .split_once('/')
+        .map(|(provider, _)| provider)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+}
+
 struct HostedStream {
     inner: Box<dyn StreamParser>,
 }
@@ -78,6 +89,9 @@ impl StreamParser for HostedStream {
         let step = self.inner.event(event)?;
         Ok(match step {
             StreamStep::Chunk(mut chunk) => {
+                if let Some(p) = served_by(&chunk.model) {
+                    chunk.provider = p;
+                }
                 if chunk.usage.is_some() {
                     chunk.cost = server_cost(&event.data);
                 }
@@ -122,6 +136,9 @@ impl Adapter for HostedAdapter {
     fn parse_chat(&self, cfg: &ProviderConfig, body: &[u8]) -> Result<ChatResponse> {
         let mut r = BASE.parse_chat(cfg, body)?;
         r.cost = server_cost(body);
+        if let Some(p) = served_by(&r.model) {
+            r.provider = p;
+        }
         Ok(r)
     }
 
@@ -145,6 +162,9 @@ impl Adapter for HostedAdapter {
     fn parse_completion(&self, cfg: &ProviderConfig, body: &[u8]) -> Result<CompletionResponse> {
         let mut r = BASE.parse_completion(cfg, body)?;
         r.cost = server_cost(body);
+        if let Some(p) = served_by(&r.model) {
+            r.provider = p;
+        }
         Ok(r)
     }
 
@@ -160,6 +180,9 @@ impl Adapter for HostedAdapter {
     fn parse_embeddings(&self, cfg: &ProviderConfig, body: &[u8]) -> Result<EmbeddingResponse> {
         let mut r = BASE.parse_embeddings(cfg, body)?;
         r.cost = server_cost(body);
+        if let Some(p) = served_by(&r.model) {
+            r.provider = p;
+        }
         Ok(r)
     }
 
@@ -175,6 +198,9 @@ impl Adapter for HostedAdapter {
     fn parse_images(&self, cfg: &ProviderConfig, body: &[u8]) -> Result<ImageResponse> {
         let mut r = BASE.parse_images(cfg, body)?;
         r.cost = server_cost(body);
+        if let Some(p) = served_by(&r.model) {
+            r.provider = p;
+        }
         Ok(r)
     }
 
@@ -264,6 +290,26 @@ mod tests {
         let r = HOSTED.parse_chat(&cfg(), body).unwrap();
         assert_eq!(r.cost.unwrap().total, Usd::parse("0.0000012").unwrap());
         assert_eq!(r.usage.total_tokens, 4);
+        assert_eq!(r.provider, "openai", "the provider the server routed to");
+        assert_eq!(r.model, "openai/gpt-4o-mini");
+    }
+
+    #[test]
+    fn stream_chunks_name_the_provider_that_served_them() {
+        let mut parser = HOSTED.stream_parser(&cfg());
+        let event = SseEvent {
+            event: None,
+            data: bytes::Bytes::from_static(
+                br#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"anthropic/claude-haiku-4-5",
+                "choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}"#,
+            ),
+        };
+        let StreamStep::Chunk(chunk) = parser.event(&event).unwrap() else {
+            panic!("expected a chunk");
+        };
+        assert_eq!(chunk.provider, "anthropic");
+        assert_eq!(served_by("no-slash"), None);
+        assert_eq!(served_by("/m"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    Generator,
     List,
     Literal,
     Mapping,
@@ -256,6 +257,11 @@ class Client(_Base):
         self, messages: Messages, model: str = ..., *, stream: Literal[True], **options: Any
     ) -> ChatStream: ...
 
+    @overload
+    def chat(
+        self, messages: Messages, model: str = ..., *, stream: bool, **options: Any
+    ) -> Union[ChatCompletion, ChatStream]: ...
+
     def chat(
         self,
         messages: Messages,
@@ -347,7 +353,7 @@ class AsyncChatStream:
             native = self._native = await opener()
         return native
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, AsyncChatStream]:
         async def started() -> AsyncChatStream:
             await self._start()
             return self
@@ -412,6 +418,11 @@ class AsyncClient(_Base):
     async def chat(
         self, messages: Messages, model: str = ..., *, stream: Literal[True], **options: Any
     ) -> AsyncChatStream: ...
+
+    @overload
+    async def chat(
+        self, messages: Messages, model: str = ..., *, stream: bool, **options: Any
+    ) -> Union[ChatCompletion, AsyncChatStream]: ...
 
     async def chat(
         self,

@@ -104,7 +104,7 @@ class Record:
         return self._data.get(key, default)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._data == self._data  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._data == self._data
 
     __hash__ = None  # type: ignore[assignment]
 
