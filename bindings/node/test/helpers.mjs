@@ -167,6 +167,9 @@ export async function startServer(sim) {
     INDOXROUTER_DATA_DIR: path.join(workdir, 'data'),
     INDOXROUTER_ADMIN_PASSWORD: ADMIN_PASSWORD,
     INDOXROUTER_LOG: 'info',
+    // Roomy by default; the rate-limit test gives a key the `tight` tier.
+    INDOXROUTER_TIERS: 'tight=1:100000,roomy=100000:100000000',
+    INDOXROUTER_DEFAULT_TIER: 'roomy',
     NO_COLOR: '1',
     OPENAI_API_KEY: API_KEY,
     OPENAI_BASE_URL: urls.openai,

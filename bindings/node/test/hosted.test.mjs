@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 
 import {
   Client, IndoxRouterError, AuthenticationError, InsufficientCreditsError, ModelNotFoundError, NotFoundError,
-  InvalidParametersError, UnsupportedError, AbortError,
+  InvalidParametersError, UnsupportedError, AbortError, RateLimitError,
 } from '../lib/index.mjs'
 import { startSimulator, startServer, pico, REPO_ROOT } from './helpers.mjs'
 
@@ -265,6 +265,19 @@ test('out of credit is an InsufficientCreditsError and reaches no provider', asy
   await rejectsWith(drain(client.chatStream({ model: MODEL, messages: say('hi') })), InsufficientCreditsError, 'insufficient_quota', 402)
   await rejectsWith(client.embeddings({ model: 'openai/text-embedding-3-small', input: 'long text '.repeat(1000) }), InsufficientCreditsError, 'insufficient_quota', 402)
   assert.equal((await client.balance()).balance, '0.000001')
+  assert.equal(await sim.count(), before)
+})
+
+test('over the rate limit is a RateLimitError with retryAfter', async () => {
+  const user = await server.makeUser('5')
+  const key = await server.api('POST', '/api/v1/keys', { tier: 'tight' }, user.token)
+  assert.equal(key.status, 201)
+  const client = new Client({ baseUrl: server.url, apiKey: key.body.key, maxRetries: 0 })
+  await client.chat({ model: MODEL, messages: say('hi') })
+  const before = await sim.count()
+  const err = await rejectsWith(client.chat({ model: MODEL, messages: say('hi') }), RateLimitError, 'rate_limited', 429)
+  // One request a minute: the next fits about a minute after the first.
+  assert.ok(err.retryAfter >= 1 && err.retryAfter <= 60, String(err.retryAfter))
   assert.equal(await sim.count(), before)
 })
 

@@ -347,6 +347,9 @@ def server(sim: Sim) -> Iterator[Server]:
         "INDOXROUTER_DATA_DIR": str(workdir / "data"),
         "INDOXROUTER_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "INDOXROUTER_LOG": "info",
+        # Roomy by default; the rate-limit test gives a key the `tight` tier.
+        "INDOXROUTER_TIERS": "tight=1:100000,roomy=100000:100000000",
+        "INDOXROUTER_DEFAULT_TIER": "roomy",
         "NO_COLOR": "1",
         "OPENAI_API_KEY": sim.api_key,
         "OPENAI_BASE_URL": urls["openai"],

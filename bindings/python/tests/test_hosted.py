@@ -241,6 +241,19 @@ def test_out_of_credit_is_insufficient_credits(server: Server, make_user, sim: S
     assert sim.request_count() == before
 
 
+def test_over_the_rate_limit_is_rate_limit_error_with_retry_after(server: Server, user: HostedUser, sim: Sim):
+    status, body = server.api("POST", "/api/v1/keys", {"tier": "tight"}, token=user.token)
+    assert status == 201, body
+    with Client(**kwargs(server, api_key=body["key"])) as c:
+        c.chat("hi", model=MODEL)
+        before = sim.request_count()
+        err = raises(indoxrouter.RateLimitError, c.chat, "hi", model=MODEL)
+        assert (err.code, err.status) == ("rate_limited", 429)
+        # One request a minute: the next fits about a minute after the first.
+        assert err.retry_after is not None and 1 <= err.retry_after <= 60
+        assert sim.request_count() == before
+
+
 def test_unknown_model_is_model_not_found(hosted: Client, sim: Sim):
     before = sim.request_count()
     err = raises(indoxrouter.ModelNotFoundError, hosted.chat, "hi", model="openai/gpt-4o-minii")
