@@ -31,6 +31,9 @@ echo "== Conformance: official OpenAI, Anthropic, Google GenAI, Cohere and Mistr
 echo "== Server conformance: the official OpenAI Python SDK against indoxrouter-server"
 ./scripts/server_sdk.sh
 
+echo "== API docs: /openapi.json valid, /docs and /redoc render in headless Chromium, schemathesis finds nothing"
+./scripts/docs_check.sh
+
 echo "== Python package: indoxrouter (pyo3) against the simulator"
 ./scripts/python.sh
 
