@@ -92,6 +92,11 @@ where
         let started = std::time::Instant::now();
         let route = crate::metrics::route_label(req.uri().path());
         let method = req.method().clone();
+        // HEAD is GET without the body (RFC 9110 §9.3.2): the routes match GET
+        // and hyper leaves the body out of a HEAD answer.
+        if method == http::Method::HEAD {
+            *req.method_mut() = http::Method::GET;
+        }
         // Every request gets an id here, so handlers, the access log and the
         // response all carry the same one: the caller's if usable, else new.
         let id = match req.headers().get(REQUEST_ID) {

@@ -205,6 +205,16 @@ async fn health_and_readiness() {
     let v: Value = r.json().await.unwrap();
     let providers = v["providers"].as_array().unwrap();
     assert!(providers.contains(&json!("openai")) && providers.contains(&json!("mistral")));
+    // HEAD answers as GET does, without the body (curl -I, uptime checkers).
+    let r = h
+        .http
+        .head(format!("{}/health", h.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("x-request-id").is_some());
+    assert!(r.bytes().await.unwrap().is_empty());
 }
 
 #[tokio::test]
