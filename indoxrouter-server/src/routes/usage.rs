@@ -551,7 +551,11 @@ async fn export(
     };
     // Usernames are limited to [A-Za-z0-9-_.@], so quoting them is safe.
     let who = match user {
-        Some(id) => state_username(req, id).unwrap_or_else(|| format!("user-{id}")),
+        Some(id) => req
+            .state
+            .accounts
+            .user_by_id(id)
+            .map_or_else(|| format!("user-{id}"), |u| u.username),
         None => "all".to_owned(),
     };
     let date = crate::time::rfc3339_millis(crate::time::unix_millis());
@@ -571,10 +575,6 @@ async fn export(
         h.insert(http::header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
-}
-
-fn state_username(req: &Req, id: UserId) -> Option<String> {
-    req.state.accounts.user_by_id(id).map(|u| u.username)
 }
 
 /// Usernames for export rows, looked up once per user.
@@ -614,7 +614,7 @@ impl futures_util::Stream for ExportRx {
 }
 
 /// The CSV columns, in order.
-pub(crate) const CSV_HEADER: &str = "request_id,created_at,created_at_ms,user_id,username,key_id,endpoint,provider,model,stream,status,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,reasoning_tokens,images,cost,unpriced,latency_ms\r\n";
+const CSV_HEADER: &str = "request_id,created_at,created_at_ms,user_id,username,key_id,endpoint,provider,model,stream,status,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,reasoning_tokens,images,cost,unpriced,latency_ms\r\n";
 
 /// One RFC 4180 record (CRLF line end).
 fn csv_row(out: &mut Vec<u8>, row: &UsageRow, username: &str) {
