@@ -6,8 +6,8 @@
 //! Everything the request path reads (users, keys, balances, reservations) is
 //! cached in memory at [`RedbStore::open`] and kept current by the writer, so
 //! those trait methods are synchronous and never touch redb or the async
-//! executor. Only history reads (`usage`, `credits_total`) open a redb read
-//! transaction, on tokio's blocking pool.
+//! executor. Only history reads (`usage_query`, `usage_summary`,
+//! `credits_total`) open a redb read transaction, on tokio's blocking pool.
 //!
 //! # Writes and group commit
 //!
@@ -50,8 +50,8 @@
 //! | `usage_rollup_day` | `(day, user, key, provider, model)` | totals |
 //!
 //! `seq` is one global counter shared by usage rows and credit entries, so
-//! within a user it orders both by time, and a user's usage pages newest
-//! first with a reverse range scan. The stored balance is redundant with the
+//! within a user it orders both by commit; usage listings go through the
+//! indexes below, newest first by `(created_at_ms, seq)`. The stored balance is redundant with the
 //! two ledgers (balance = Σ credits − Σ usage costs); it is kept so opening
 //! does not replay history, and both are written in the same transaction.
 //!
