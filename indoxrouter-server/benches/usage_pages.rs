@@ -7,7 +7,8 @@
 //!     cargo bench -p indoxrouter-server --bench usage_pages
 //!
 //! `USAGE_BENCH_SIZES=10000,100000` limits the sizes (the 1M-row ledger
-//! takes about a minute to build and ~1.5 GB of temporary disk).
+//! takes about a minute to build and ~1.5 GB of temporary disk). Under
+//! `cargo test --all-targets` only the 10k-row ledger is built.
 #![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -189,10 +190,20 @@ fn deep_cursor(rt: &tokio::runtime::Runtime, store: &RedbStore, q: &UsageQuery) 
 }
 
 fn sizes() -> Vec<u64> {
-    std::env::var("USAGE_BENCH_SIZES")
-        .ok()
-        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000])
+    if let Ok(sizes) = std::env::var("USAGE_BENCH_SIZES") {
+        return sizes
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+    }
+    // `cargo test --all-targets` runs each benchmark once, unoptimised and
+    // without `--bench`: the smallest ledger shows they work, while the
+    // 1M-row one would cost CI minutes for nothing.
+    if std::env::args().any(|a| a == "--bench") {
+        vec![10_000, 100_000, 1_000_000]
+    } else {
+        vec![10_000]
+    }
 }
 
 fn usage_pages(c: &mut Criterion) {
