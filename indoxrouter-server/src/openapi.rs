@@ -239,6 +239,74 @@ fn usage_query() -> [Value; 2] {
     ]
 }
 
+/// The usage filters shared by listings and exports.
+fn usage_filters() -> Vec<Value> {
+    let time = "RFC 3339 (`2026-11-27T10:00:00Z`), a date (`2026-11-27`, midnight UTC) or Unix milliseconds.";
+    vec![
+        json!({"name": "key_id", "in": "query", "required": false,
+               "description": "Only requests made with this API key (`key_…`).",
+               "schema": {"type": "string"}}),
+        json!({"name": "provider", "in": "query", "required": false,
+               "description": "Only this provider's requests, e.g. `openai`.",
+               "schema": {"type": "string"}}),
+        json!({"name": "model", "in": "query", "required": false,
+               "description": "Only this model: `provider/model`, or the bare model id together with `provider`.",
+               "schema": {"type": "string"}}),
+        json!({"name": "from", "in": "query", "required": false,
+               "description": format!("Start, inclusive: {time}"),
+               "schema": {"type": "string"}}),
+        json!({"name": "to", "in": "query", "required": false,
+               "description": format!("End, exclusive: {time}"),
+               "schema": {"type": "string"}}),
+    ]
+}
+
+/// `user=` on admin reports.
+fn user_filter() -> Value {
+    json!({"name": "user", "in": "query", "required": false,
+           "description": "Only this user (username).", "schema": {"type": "string"}})
+}
+
+/// The summary's parameters; `admin` adds `user` and grouping by user.
+fn summary_params(spec: Spec, admin: bool) -> Spec {
+    let mut groups = vec!["day", "model", "provider", "key"];
+    if admin {
+        groups.push("user");
+    }
+    let day =
+        "A UTC day boundary: a date (`2026-11-27`) or midnight UTC; summaries are kept per day.";
+    let spec = spec
+        .param(json!({"name": "group_by", "in": "query", "required": false,
+                      "description": "What each group is.",
+                      "schema": {"type": "string", "enum": groups, "default": "day"}}))
+        .param(json!({"name": "from", "in": "query", "required": false,
+                      "description": format!("First day, inclusive. {day}"), "schema": {"type": "string"}}))
+        .param(json!({"name": "to", "in": "query", "required": false,
+                      "description": format!("End day, exclusive. {day}"), "schema": {"type": "string"}}));
+    if admin {
+        spec.param(user_filter())
+    } else {
+        spec
+    }
+}
+
+/// The export's parameters and its two media types.
+fn export_params(mut spec: Spec, admin: bool) -> Spec {
+    spec = spec.param(json!({"name": "format", "in": "query", "required": false,
+                             "schema": {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}}));
+    for p in usage_filters() {
+        spec = spec.param(p);
+    }
+    if admin {
+        spec = spec.param(user_filter());
+    }
+    spec.media(200, "Every matching row, newest first, streamed; `Content-Disposition` names a file.", &[
+        ("text/csv", json!({"type": "string", "description": "RFC 4180, a header line then one line per row (the columns of `UsageRow`)."})),
+        ("application/x-ndjson", json!({"type": "string", "description": "One `UsageRow` JSON object per line."})),
+    ])
+    .errors(&[400, 404, 422, 503])
+}
+
 /// Error statuses shared by kinds of operation.
 const POST_BODY: &[u16] = &[400, 401, 411, 413, 422];
 const INFERENCE: &[u16] = &[400, 401, 402, 403, 404, 411, 413, 422, 429, 502, 503, 504];
@@ -424,12 +492,47 @@ fn operation(op: Op) -> Spec {
             .errors(&[401]),
         Op::GetMyUsage => {
             let [limit, cursor] = usage_query();
-            Spec::new("account", "The caller's usage, newest first")
+            let mut spec = Spec::new("account", "The caller's usage, newest first")
+                .param(limit)
+                .param(cursor);
+            for p in usage_filters() {
+                spec = spec.param(p);
+            }
+            spec.json(200, "One page of usage rows.", sref("UsagePage"))
+                .errors(&[400, 401, 404, 422, 503])
+        }
+        Op::GetMyUsageSummary => summary_params(
+            Spec::new("account", "The caller's usage totals by day, model, provider or key"),
+            false,
+        )
+        .json(200, "Totals per group and overall, costs exact.", sref("UsageSummary"))
+        .errors(&[400, 422, 503]),
+        Op::ExportMyUsage => export_params(
+            Spec::new("account", "Export the caller's usage as CSV or JSON lines"),
+            false,
+        ),
+        Op::AdminUsage => {
+            let [limit, cursor] = usage_query();
+            let mut spec = Spec::new("admin", "Every user's usage, newest first")
                 .param(limit)
                 .param(cursor)
-                .json(200, "One page of usage rows.", sref("UsagePage"))
-                .errors(&[400, 401, 503])
+                .param(user_filter());
+            for p in usage_filters() {
+                spec = spec.param(p);
+            }
+            spec.json(200, "One page of usage rows.", sref("UsagePage"))
+                .errors(&[400, 404, 422, 503])
         }
+        Op::AdminUsageSummary => summary_params(
+            Spec::new("admin", "Usage totals by day, model, provider, key or user"),
+            true,
+        )
+        .json(200, "Totals per group and overall, costs exact.", sref("UsageSummary"))
+        .errors(&[400, 404, 422, 503]),
+        Op::AdminUsageExport => export_params(
+            Spec::new("admin", "Export usage as CSV or JSON lines"),
+            true,
+        ),
         Op::CreateKey => Spec::new("account", "Create an API key")
             .describe("The answer is the only time the key itself is shown. The body is optional.")
             .body(sref("NewKey"), false)
@@ -470,12 +573,15 @@ fn operation(op: Op) -> Spec {
             .errors(ADMIN_POST),
         Op::AdminUserUsage => {
             let [limit, cursor] = usage_query();
-            Spec::new("admin", "A user's usage, newest first")
+            let mut spec = Spec::new("admin", "A user's usage, newest first")
                 .param(path_param("username", "The user's name.", "alice"))
                 .param(limit)
-                .param(cursor)
-                .json(200, "One page of usage rows.", sref("UsagePage"))
-                .errors(&[400, 404, 503])
+                .param(cursor);
+            for p in usage_filters() {
+                spec = spec.param(p);
+            }
+            spec.json(200, "One page of usage rows.", sref("UsagePage"))
+                .errors(&[400, 404, 422, 503])
         }
         Op::SeedListProviders => Spec::new("models", "Every provider in the catalog, with its models")
             .json(200, "The catalog.", json!({"type": "array", "items": sref("Provider")})),
@@ -720,6 +826,57 @@ fn schemas() -> Value {
             "properties": {
                 "data": {"type": "array", "items": sref("UsageRow")},
                 "next_cursor": {"type": "string", "nullable": true, "description": "Pass back as `cursor`; `null` on the last page."}
+            }
+        }),
+    );
+    let totals = json!({
+        "requests": uint(),
+        "prompt_tokens": uint(),
+        "completion_tokens": uint(),
+        "total_tokens": uint(),
+        "cost": sref("Usd")
+    });
+    let totals_required = json!([
+        "requests",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cost"
+    ]);
+    put(
+        "UsageTotals",
+        json!({"type": "object", "required": totals_required, "properties": totals}),
+    );
+    let mut group_props = totals.clone();
+    if let Value::Object(o) = &mut group_props {
+        o.insert("group".into(), json!({"type": "string", "nullable": true, "description": "The group's label: a date, `provider/model`, a provider, a key id (`null`: requests made without a key) or a username."}));
+        o.insert("provider".into(), json!({"type": "string"}));
+        o.insert("model".into(), json!({"type": "string"}));
+        o.insert("key_id".into(), json!({"type": "string", "nullable": true}));
+        o.insert("user_id".into(), uint());
+        o.insert(
+            "username".into(),
+            json!({"type": "string", "nullable": true}),
+        );
+    }
+    let mut group_required = totals_required.clone();
+    if let Value::Array(a) = &mut group_required {
+        a.push(Value::String("group".into()));
+    }
+    put(
+        "UsageGroup",
+        json!({"type": "object", "required": group_required, "properties": group_props}),
+    );
+    put(
+        "UsageSummary",
+        json!({
+            "type": "object", "required": ["group_by", "from", "to", "data", "total"],
+            "properties": {
+                "group_by": {"type": "string", "enum": ["day", "model", "provider", "key", "user"]},
+                "from": {"type": "string", "format": "date-time", "nullable": true},
+                "to": {"type": "string", "format": "date-time", "nullable": true},
+                "data": {"type": "array", "items": sref("UsageGroup")},
+                "total": sref("UsageTotals")
             }
         }),
     );

@@ -348,6 +348,17 @@ fn sample(op: Op, w: &World) -> (String, Option<Body>) {
             Some(Body::Json(json!({"amount": "0.5", "reason": "test"}))),
         ),
         Op::AdminUserUsage => ("/api/v1/admin/users/alice/usage".to_owned(), None),
+        Op::GetMyUsageSummary => (
+            "/api/v1/users/me/usage/summary?group_by=model".to_owned(),
+            None,
+        ),
+        Op::ExportMyUsage => (
+            "/api/v1/users/me/usage/export?format=jsonl".to_owned(),
+            None,
+        ),
+        Op::AdminUsage => ("/api/v1/admin/usage?user=alice&limit=5".to_owned(), None),
+        Op::AdminUsageSummary => ("/api/v1/admin/usage/summary?group_by=user".to_owned(), None),
+        Op::AdminUsageExport => ("/api/v1/admin/usage/export?format=csv".to_owned(), None),
         Op::AdminUpdateUser => (
             "/api/v1/admin/users/alice".to_owned(),
             Some(Body::Json(json!({"tier": "enterprise"}))),

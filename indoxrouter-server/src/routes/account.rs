@@ -1,6 +1,5 @@
-//! The caller's own account: profile and balance, API keys, usage.
+//! The caller's own account: profile and balance, API keys (usage reports are in `usage.rs`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -15,11 +14,8 @@ use crate::auth::api_key;
 use crate::error::{ApiError, Surface};
 use crate::ratelimit::Limits;
 use crate::state::AppState;
-use crate::store::{ApiKeyRecord, Role, UsageRow};
+use crate::store::{ApiKeyRecord, Role};
 use crate::time::unix_secs;
-
-/// Largest page of usage rows.
-const MAX_PAGE: usize = 1000;
 
 #[derive(Serialize)]
 struct Me<'a> {
@@ -109,23 +105,6 @@ impl<'a> KeyView<'a> {
             revoked_at: k.revoked_at,
             active: k.is_active(now),
             tier: k.tier.as_deref(),
-        }
-    }
-}
-
-/// A usage row on the wire: money as decimal strings.
-#[derive(Serialize)]
-pub(crate) struct UsageView<'a> {
-    #[serde(flatten)]
-    row: &'a UsageRow,
-    created_at: String,
-}
-
-impl<'a> UsageView<'a> {
-    pub(crate) fn of(row: &'a UsageRow) -> Self {
-        UsageView {
-            row,
-            created_at: crate::time::rfc3339_millis(row.created_at_ms),
         }
     }
 }
@@ -235,55 +214,11 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             finish(r, Surface::Seed, &req)
         });
 
-    let usage = warp::path!("users" / "me" / "usage")
-        .and(warp::get())
-        .and(ctx(state.clone()))
-        .and(warp::query::<HashMap<String, String>>())
-        .then(|req: Req, q: HashMap<String, String>| async move {
-            let r = async {
-                let p = req.principal()?;
-                usage_page(&req, p.user_id, &q).await
-            }
-            .await;
-            finish(r, Surface::Seed, &req)
-        });
-
     me.or(create_key)
         .unify()
         .or(list_keys)
         .unify()
         .or(revoke)
         .unify()
-        .or(usage)
-        .unify()
         .boxed()
-}
-
-/// One page of `user`'s usage, newest first: `?limit=&cursor=`.
-pub(super) async fn usage_page(
-    req: &Req,
-    user: u64,
-    q: &HashMap<String, String>,
-) -> Result<Response, ApiError> {
-    let limit = match q.get("limit") {
-        None => 100,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("`limit` must be between 1 and {MAX_PAGE}"))
-                    .param("limit")
-            })?,
-    };
-    let page = req
-        .state
-        .ledger
-        .usage(user, limit, q.get("cursor").map(String::as_str))
-        .await?;
-    let rows: Vec<UsageView<'_>> = page.rows.iter().map(UsageView::of).collect();
-    Ok(json_value(
-        StatusCode::OK,
-        &serde_json::json!({ "data": rows, "next_cursor": page.next_cursor }),
-    ))
 }

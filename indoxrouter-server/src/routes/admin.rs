@@ -1,6 +1,5 @@
-//! Administrator routes: users and credits.
+//! Administrator routes: users and credits (usage reports are in `usage.rs`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -228,34 +227,12 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             finish(r, Surface::Seed, &req)
         });
 
-    let usage = warp::path!("admin" / "users" / String / "usage")
-        .and(warp::get())
-        .and(ctx(state.clone()))
-        .and(warp::query::<HashMap<String, String>>())
-        .then(
-            |username: String, req: Req, q: HashMap<String, String>| async move {
-                let r = async {
-                    req.principal()?.require_admin()?;
-                    let user = req
-                        .state
-                        .accounts
-                        .user_by_name(&username)
-                        .ok_or_else(|| ApiError::not_found(format!("no user `{username}`")))?;
-                    super::account::usage_page(&req, user.id, &q).await
-                }
-                .await;
-                finish(r, Surface::Seed, &req)
-            },
-        );
-
     create
         .or(list)
         .unify()
         .or(credits)
         .unify()
         .or(update)
-        .unify()
-        .or(usage)
         .unify()
         .boxed()
 }

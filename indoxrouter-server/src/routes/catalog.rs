@@ -97,6 +97,16 @@ pub enum Op {
     AdminAddCredits,
     /// `GET /api/v1/admin/users/{username}/usage`: a user's usage rows.
     AdminUserUsage,
+    /// `GET /api/v1/users/me/usage/summary`: the caller's totals by group.
+    GetMyUsageSummary,
+    /// `GET /api/v1/users/me/usage/export`: the caller's rows as CSV or JSON lines.
+    ExportMyUsage,
+    /// `GET /api/v1/admin/usage`: every user's usage.
+    AdminUsage,
+    /// `GET /api/v1/admin/usage/summary`: totals by group, any user.
+    AdminUsageSummary,
+    /// `GET /api/v1/admin/usage/export`: any user's rows as CSV or JSON lines.
+    AdminUsageExport,
     /// `PATCH /api/v1/admin/users/{username}`: change a user's tier.
     AdminUpdateUser,
     /// `GET /metrics`: Prometheus metrics.
@@ -212,6 +222,32 @@ pub const ROUTES: &[Route] = &[
     // The caller's account (routes/account.rs).
     route(Get, "/api/v1/users/me", Op::GetMe, User),
     route(Get, "/api/v1/users/me/usage", Op::GetMyUsage, User),
+    // Usage reports (routes/usage.rs).
+    route(
+        Get,
+        "/api/v1/users/me/usage/summary",
+        Op::GetMyUsageSummary,
+        User,
+    ),
+    route(
+        Get,
+        "/api/v1/users/me/usage/export",
+        Op::ExportMyUsage,
+        User,
+    ),
+    route(Get, "/api/v1/admin/usage", Op::AdminUsage, Admin),
+    route(
+        Get,
+        "/api/v1/admin/usage/summary",
+        Op::AdminUsageSummary,
+        Admin,
+    ),
+    route(
+        Get,
+        "/api/v1/admin/usage/export",
+        Op::AdminUsageExport,
+        Admin,
+    ),
     route(Post, "/api/v1/keys", Op::CreateKey, User),
     route(Get, "/api/v1/keys", Op::ListKeys, User),
     route(Delete, "/api/v1/keys/{id}", Op::RevokeKey, User),

@@ -17,6 +17,7 @@ mod models;
 mod openai;
 mod seed;
 mod stream;
+mod usage;
 
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
@@ -63,6 +64,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .or(account::routes(state.clone()))
                 .unify()
                 .or(admin::routes(state.clone()))
+                .unify()
+                .or(usage::routes(state.clone()))
                 .unify()
                 .or(models::seed_routes(state.clone()))
                 .unify()

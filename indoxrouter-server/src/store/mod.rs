@@ -252,6 +252,138 @@ pub struct UsagePage {
     pub next_cursor: Option<String>,
 }
 
+/// Which usage rows to list: every filter is optional and they combine with
+/// AND. Rows come newest first, ordered by `(created_at_ms, seq)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageQuery {
+    /// Only this user's rows; `None` lists every user (administrators).
+    pub user: Option<UserId>,
+    /// Only rows made with this API key id.
+    pub key_id: Option<String>,
+    /// Only rows served by this provider.
+    pub provider: Option<String>,
+    /// Only rows for this model id (as the provider names it). Served by an
+    /// index only together with `provider`; alone it is post-filtered.
+    pub model: Option<String>,
+    /// Rows created at or after this Unix millisecond.
+    pub from_ms: Option<u64>,
+    /// Rows created before this Unix millisecond (exclusive).
+    pub to_ms: Option<u64>,
+    /// Page size, clamped to `1..=1000`.
+    pub limit: usize,
+    /// A `next_cursor` from an earlier page of the same query.
+    pub cursor: Option<String>,
+}
+
+impl UsageQuery {
+    /// One user's rows, unfiltered: the original `usage` listing.
+    pub fn for_user(user: UserId, limit: usize, cursor: Option<&str>) -> Self {
+        UsageQuery {
+            user: Some(user),
+            limit,
+            cursor: cursor.map(str::to_owned),
+            ..UsageQuery::default()
+        }
+    }
+}
+
+/// How a usage summary groups its totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageGroupBy {
+    /// UTC calendar day of `created_at_ms`.
+    Day,
+    /// `provider/model`.
+    Model,
+    /// Provider id.
+    Provider,
+    /// API key id (rows made with a login token have none).
+    Key,
+    /// User (meaningful for administrators' all-user summaries).
+    User,
+}
+
+/// What to summarise. Summaries are answered from per-day rollups, so the
+/// range is in whole UTC days: `from_day` inclusive, `to_day` exclusive, both
+/// counted in days since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryQuery {
+    /// Only this user; `None` summarises every user.
+    pub user: Option<UserId>,
+    /// The grouping.
+    pub group_by: UsageGroupBy,
+    /// First day included.
+    pub from_day: Option<u64>,
+    /// First day excluded.
+    pub to_day: Option<u64>,
+}
+
+/// Sums over a set of usage rows. Exact: money is [`Usd`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageTotals {
+    /// Number of rows (metered requests, failed ones included).
+    pub requests: u64,
+    /// Σ prompt tokens.
+    pub prompt_tokens: u64,
+    /// Σ completion tokens.
+    pub completion_tokens: u64,
+    /// Σ cost.
+    pub cost: Usd,
+}
+
+impl UsageTotals {
+    /// Adds `other` in; `None` if the cost overflows (token counts saturate).
+    pub fn checked_add(self, other: UsageTotals) -> Option<UsageTotals> {
+        Some(UsageTotals {
+            requests: self.requests.saturating_add(other.requests),
+            prompt_tokens: self.prompt_tokens.saturating_add(other.prompt_tokens),
+            completion_tokens: self
+                .completion_tokens
+                .saturating_add(other.completion_tokens),
+            cost: self.cost.checked_add(other.cost)?,
+        })
+    }
+
+    /// The totals of one row.
+    pub fn of(row: &UsageRow) -> UsageTotals {
+        UsageTotals {
+            requests: 1,
+            prompt_tokens: row.prompt_tokens,
+            completion_tokens: row.completion_tokens,
+            cost: row.cost,
+        }
+    }
+}
+
+/// What one summary group is keyed by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UsageGroupKey {
+    /// Days since the Unix epoch (UTC).
+    Day(u64),
+    /// A provider and one of its models.
+    Model {
+        /// Provider id.
+        provider: String,
+        /// Model id.
+        model: String,
+    },
+    /// A provider.
+    Provider(String),
+    /// An API key id; `None` for requests made with a login token.
+    Key(Option<String>),
+    /// A user.
+    User(UserId),
+}
+
+/// Grouped totals plus the grand total, groups in key order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageSummary {
+    /// One entry per group.
+    pub groups: Vec<(UsageGroupKey, UsageTotals)>,
+    /// Over every group.
+    pub total: UsageTotals,
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -320,8 +452,21 @@ pub trait Ledger: Send + Sync + 'static {
     /// Adds a signed credit entry; resolves to the new balance once durable.
     fn credit(&self, entry: CreditEntry) -> StoreFuture<'_, Usd>;
     /// `user`'s usage rows, newest first, `limit` per page.
-    fn usage(&self, user: UserId, limit: usize, cursor: Option<&str>)
-    -> StoreFuture<'_, UsagePage>;
+    fn usage(
+        &self,
+        user: UserId,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> StoreFuture<'_, UsagePage> {
+        self.usage_query(UsageQuery::for_user(user, limit, cursor))
+    }
+    /// Usage rows matching `query`, newest first. A page's cost must not
+    /// grow with the ledger: implementations serve filters from indexes.
+    /// A cursor from a different query is refused with `BadCursor`.
+    fn usage_query(&self, query: UsageQuery) -> StoreFuture<'_, UsagePage>;
+    /// Grouped totals and cost over whole UTC days, from rollups maintained
+    /// with each charge (no scan of raw rows).
+    fn usage_summary(&self, query: SummaryQuery) -> StoreFuture<'_, UsageSummary>;
     /// Total credits ever added to `user` (for the restart invariant check).
     fn credits_total(&self, user: UserId) -> StoreFuture<'_, Usd>;
     /// Waits until every accepted write is durable (graceful shutdown).

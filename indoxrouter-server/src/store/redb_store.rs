@@ -6,8 +6,8 @@
 //! Everything the request path reads (users, keys, balances, reservations) is
 //! cached in memory at [`RedbStore::open`] and kept current by the writer, so
 //! those trait methods are synchronous and never touch redb or the async
-//! executor. Only history reads (`usage`, `credits_total`) open a redb read
-//! transaction, on tokio's blocking pool.
+//! executor. Only history reads (`usage_query`, `usage_summary`,
+//! `credits_total`) open a redb read transaction, on tokio's blocking pool.
 //!
 //! # Writes and group commit
 //!
@@ -45,12 +45,50 @@
 //! | `balances` | user id | balance in pico-dollars, `i128` |
 //! | `usage` | `(user id, seq)` | [`UsageRow`] as JSON |
 //! | `credits` | `(user id, seq)` | [`CreditEntry`] as JSON |
+//! | `usage_ix_*` | prefix · `created_at_ms` · seq (bytes) | user id |
+//! | `usage_rollup_user` | `(user, day, key, provider, model)` | totals |
+//! | `usage_rollup_day` | `(day, user, key, provider, model)` | totals |
 //!
 //! `seq` is one global counter shared by usage rows and credit entries, so
-//! within a user it orders both by time, and a user's usage pages newest
-//! first with a reverse range scan. The stored balance is redundant with the
+//! within a user it orders both by commit; usage listings go through the
+//! indexes below, newest first by `(created_at_ms, seq)`. The stored balance is redundant with the
 //! two ledgers (balance = Σ credits − Σ usage costs); it is kept so opening
 //! does not replay history, and both are written in the same transaction.
+//!
+//! # Usage indexes (schema 2)
+//!
+//! A usage listing must cost the same whatever the ledger's size, so every
+//! supported filter is a contiguous key range of some index, scanned in
+//! reverse from the cursor. Each index key is a prefix (the filter's values,
+//! big-endian integers and length-prefixed strings) followed by
+//! `created_at_ms` and `seq`, both big-endian, so byte order is
+//! `(prefix, time, seq)` order and a time range is a sub-range. The value is
+//! the row's user, which with `seq` locates the row in `usage`.
+//!
+//! | index | prefix | serves |
+//! |---|---|---|
+//! | `usage_ix_time` | — | all users, time range |
+//! | `usage_ix_user` | user | one user |
+//! | `usage_ix_user_key` | user, key id | one user's key |
+//! | `usage_ix_user_provider` | user, provider | one user's provider |
+//! | `usage_ix_user_model` | user, provider, model | one user's model |
+//! | `usage_ix_key` | key id | a key, any user |
+//! | `usage_ix_provider` | provider | a provider, all users |
+//! | `usage_ix_model` | provider, model | a model, all users |
+//!
+//! A query picks the narrowest index its filters allow (key, then
+//! provider + model, then provider, then user alone or nothing); any filter
+//! the index does not cover (provider or model next to a key, a model without
+//! its provider) is checked per row. Such a page also stops after
+//! [`MAX_SCAN`] index entries and returns a cursor, so even a post-filtered
+//! page has a bounded cost (it may then hold fewer than `limit` rows).
+//!
+//! The two rollup tables hold per-UTC-day totals (requests, prompt and
+//! completion tokens, cost in pico-dollars) per user, key, provider and
+//! model; summaries read only them. Indexes and rollups are written in the
+//! same transaction as the row, so they are never out of step with it.
+//! Opening a schema-1 file builds both from the `usage` table, in one
+//! transaction, before bumping `schema_version`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -72,7 +110,8 @@ use tokio::sync::oneshot;
 
 use super::{
     Accounts, ApiKeyRecord, CreditEntry, KeyHash, Ledger, NewUser, Reservation, StoreError,
-    StoreFuture, UsagePage, UsageRow, User, UserId,
+    StoreFuture, SummaryQuery, UsageGroupBy, UsageGroupKey, UsagePage, UsageQuery, UsageRow,
+    UsageSummary, UsageTotals, User, UserId,
 };
 
 /// The most operations committed in one transaction. Bounds the latency a
@@ -84,7 +123,16 @@ const REDB_CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// The most usage rows one page returns, whatever the caller asks for.
 pub const MAX_PAGE: usize = 1000;
 
-const SCHEMA_VERSION: u64 = 1;
+const SCHEMA_VERSION: u64 = 2;
+/// The schema before the usage indexes and rollups: upgraded at open.
+const SCHEMA_WITHOUT_USAGE_INDEXES: u64 = 1;
+
+/// Index entries one usage page may examine before it returns what it has
+/// and a cursor: bounds the cost of pages whose filters an index only
+/// partly serves.
+pub const MAX_SCAN: usize = 20_000;
+
+const DAY_MS: u64 = 86_400_000;
 
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 const USERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("users");
@@ -94,6 +142,17 @@ const KEY_IDS: TableDefinition<'_, &str, [u8; 32]> = TableDefinition::new("key_i
 const BALANCES: TableDefinition<'_, u64, i128> = TableDefinition::new("balances");
 const USAGE: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("usage");
 const CREDITS: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("credits");
+
+type IndexDef = TableDefinition<'static, &'static [u8], u64>;
+/// Rollup key: `(user, day, key id or "", provider, model)` in
+/// `usage_rollup_user`, `(day, user, …)` in `usage_rollup_day`.
+type RollupKey = (u64, u64, &'static str, &'static str, &'static str);
+/// Rollup value: `(requests, prompt tokens, completion tokens, cost pico)`.
+type RollupValue = (u64, u64, u64, i128);
+const ROLLUP_USER: TableDefinition<'_, RollupKey, RollupValue> =
+    TableDefinition::new("usage_rollup_user");
+const ROLLUP_DAY: TableDefinition<'_, RollupKey, RollupValue> =
+    TableDefinition::new("usage_rollup_day");
 
 const META_SCHEMA: &str = "schema_version";
 const META_NEXT_USER: &str = "next_user_id";
@@ -450,21 +509,21 @@ impl Ledger for RedbStore {
         self.submit(|reply| Op::Credit { entry, reply })
     }
 
-    fn usage(
-        &self,
-        user: UserId,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> StoreFuture<'_, UsagePage> {
-        let start = match cursor {
-            None => u64::MAX,
-            Some(cursor) => match decode_cursor(cursor, user) {
-                Some(seq) => seq,
+    fn usage_query(&self, mut query: UsageQuery) -> StoreFuture<'_, UsagePage> {
+        let fingerprint = query_fingerprint(&query);
+        let start = match query.cursor.take() {
+            None => None,
+            Some(cursor) => match decode_cursor(&cursor, fingerprint) {
+                Some(position) => Some(position),
                 None => return Box::pin(std::future::ready(Err(StoreError::BadCursor))),
             },
         };
-        let limit = limit.clamp(1, MAX_PAGE);
-        self.read_blocking(move |db| read_usage(db, user, limit, start))
+        query.limit = query.limit.clamp(1, MAX_PAGE);
+        self.read_blocking(move |db| read_usage(db, &query, fingerprint, start))
+    }
+
+    fn usage_summary(&self, query: SummaryQuery) -> StoreFuture<'_, UsageSummary> {
+        self.read_blocking(move |db| read_summary(db, &query))
     }
 
     fn credits_total(&self, user: UserId) -> StoreFuture<'_, Usd> {
@@ -504,12 +563,17 @@ fn init_schema(db: &Database) -> Result<(), StoreError> {
         txn.open_table(BALANCES).map_err(storage)?;
         txn.open_table(USAGE).map_err(storage)?;
         txn.open_table(CREDITS).map_err(storage)?;
+        drop(UsageIndexes::open(&txn)?);
         let version = meta.get(META_SCHEMA).map_err(storage)?.map(|v| v.value());
         match version {
             None => {
                 meta.insert(META_SCHEMA, SCHEMA_VERSION).map_err(storage)?;
             }
             Some(SCHEMA_VERSION) => {}
+            Some(SCHEMA_WITHOUT_USAGE_INDEXES) => {
+                build_usage_indexes(&txn)?;
+                meta.insert(META_SCHEMA, SCHEMA_VERSION).map_err(storage)?;
+            }
             Some(other) => {
                 return Err(StoreError::Storage(format!(
                     "database schema version {other} is not supported (expected {SCHEMA_VERSION})"
@@ -784,6 +848,7 @@ struct Tables<'t> {
     key_ids: Table<'t, &'static str, [u8; 32]>,
     balances: Table<'t, u64, i128>,
     usage: Table<'t, (u64, u64), &'static [u8]>,
+    usage_indexes: UsageIndexes<'t>,
     credits: Table<'t, (u64, u64), &'static [u8]>,
 }
 
@@ -812,6 +877,7 @@ impl<'t> Tables<'t> {
             key_ids: txn.open_table(KEY_IDS).map_err(storage)?,
             balances: txn.open_table(BALANCES).map_err(storage)?,
             usage: txn.open_table(USAGE).map_err(storage)?,
+            usage_indexes: UsageIndexes::open(txn)?,
             credits: txn.open_table(CREDITS).map_err(storage)?,
         })
     }
@@ -986,6 +1052,7 @@ impl<'t> Tables<'t> {
         self.usage
             .insert((row.user_id, seq), encode(row)?.as_slice())
             .map_err(storage)?;
+        self.usage_indexes.add(seq, row)?;
         self.balances
             .insert(row.user_id, balance.pico())
             .map_err(storage)?;
@@ -1010,51 +1077,470 @@ impl<'t> Tables<'t> {
     }
 }
 
+/// The usage indexes of one key layout each, in a fixed order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Index {
+    Time,
+    User,
+    UserKey,
+    UserProvider,
+    UserModel,
+    Key,
+    Provider,
+    Model,
+}
+
+impl Index {
+    const ALL: [Index; 8] = [
+        Index::Time,
+        Index::User,
+        Index::UserKey,
+        Index::UserProvider,
+        Index::UserModel,
+        Index::Key,
+        Index::Provider,
+        Index::Model,
+    ];
+
+    fn def(self) -> IndexDef {
+        match self {
+            Index::Time => TableDefinition::new("usage_ix_time"),
+            Index::User => TableDefinition::new("usage_ix_user"),
+            Index::UserKey => TableDefinition::new("usage_ix_user_key"),
+            Index::UserProvider => TableDefinition::new("usage_ix_user_provider"),
+            Index::UserModel => TableDefinition::new("usage_ix_user_model"),
+            Index::Key => TableDefinition::new("usage_ix_key"),
+            Index::Provider => TableDefinition::new("usage_ix_provider"),
+            Index::Model => TableDefinition::new("usage_ix_model"),
+        }
+    }
+
+    /// The key prefix for these filter values, or `None` when a value the
+    /// index needs is missing (a row made without a key has no key entry).
+    fn prefix(
+        self,
+        user: Option<UserId>,
+        key: Option<&str>,
+        provider: Option<&str>,
+        model: Option<&str>,
+    ) -> Option<Vec<u8>> {
+        let mut p = Vec::with_capacity(48);
+        match self {
+            Index::Time => {}
+            Index::User => put_u64(&mut p, user?),
+            Index::UserKey => {
+                put_u64(&mut p, user?);
+                put_str(&mut p, key?);
+            }
+            Index::UserProvider => {
+                put_u64(&mut p, user?);
+                put_str(&mut p, provider?);
+            }
+            Index::UserModel => {
+                put_u64(&mut p, user?);
+                put_str(&mut p, provider?);
+                put_str(&mut p, model?);
+            }
+            Index::Key => put_str(&mut p, key?),
+            Index::Provider => put_str(&mut p, provider?),
+            Index::Model => {
+                put_str(&mut p, provider?);
+                put_str(&mut p, model?);
+            }
+        }
+        Some(p)
+    }
+
+    fn row_prefix(self, row: &UsageRow) -> Option<Vec<u8>> {
+        self.prefix(
+            Some(row.user_id),
+            row.key_id.as_deref(),
+            Some(&row.provider),
+            Some(&row.model),
+        )
+    }
+
+    /// The narrowest index for `q`'s filters. Whatever it does not cover is
+    /// checked per row by [`matches`].
+    fn for_query(q: &UsageQuery) -> Index {
+        let key = q.key_id.is_some();
+        let provider = q.provider.is_some();
+        let model = q.model.is_some();
+        match (q.user.is_some(), key, provider, model) {
+            (true, true, _, _) => Index::UserKey,
+            (true, false, true, true) => Index::UserModel,
+            (true, false, true, false) => Index::UserProvider,
+            (true, false, false, _) => Index::User,
+            (false, true, _, _) => Index::Key,
+            (false, false, true, true) => Index::Model,
+            (false, false, true, false) => Index::Provider,
+            (false, false, false, _) => Index::Time,
+        }
+    }
+}
+
+fn put_u64(buf: &mut Vec<u8>, v: u64) {
+    buf.extend_from_slice(&v.to_be_bytes());
+}
+
+/// Length-prefixed, so one string can never be mistaken for the start of a
+/// longer one and prefixes stay unambiguous.
+fn put_str(buf: &mut Vec<u8>, s: &str) {
+    let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+    buf.extend_from_slice(&len.to_be_bytes());
+    buf.extend_from_slice(s.as_bytes());
+}
+
+fn index_key(prefix: &[u8], ts: u64, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + 16);
+    k.extend_from_slice(prefix);
+    put_u64(&mut k, ts);
+    put_u64(&mut k, seq);
+    k
+}
+
+/// `(created_at_ms, seq)` from the end of an index key.
+fn index_position(key: &[u8]) -> Result<(u64, u64), StoreError> {
+    let n = key.len();
+    let tail = key
+        .get(n.wrapping_sub(16)..)
+        .filter(|_| n >= 16)
+        .ok_or_else(|| StoreError::Storage("corrupt usage index key".into()))?;
+    let mut ts = [0u8; 8];
+    let mut seq = [0u8; 8];
+    ts.copy_from_slice(&tail[..8]);
+    seq.copy_from_slice(&tail[8..]);
+    Ok((u64::from_be_bytes(ts), u64::from_be_bytes(seq)))
+}
+
+/// The usage indexes and rollups, open in a write transaction.
+struct UsageIndexes<'t> {
+    indexes: Vec<(Index, Table<'t, &'static [u8], u64>)>,
+    rollup_user: Table<'t, RollupKey, RollupValue>,
+    rollup_day: Table<'t, RollupKey, RollupValue>,
+}
+
+impl<'t> UsageIndexes<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
+        let mut indexes = Vec::with_capacity(Index::ALL.len());
+        for index in Index::ALL {
+            indexes.push((index, txn.open_table(index.def()).map_err(storage)?));
+        }
+        Ok(UsageIndexes {
+            indexes,
+            rollup_user: txn.open_table(ROLLUP_USER).map_err(storage)?,
+            rollup_day: txn.open_table(ROLLUP_DAY).map_err(storage)?,
+        })
+    }
+
+    /// Indexes the row stored at `(row.user_id, seq)` and adds it to the
+    /// rollups.
+    fn add(&mut self, seq: u64, row: &UsageRow) -> Result<(), StoreError> {
+        let ts = row.created_at_ms;
+        for (index, table) in &mut self.indexes {
+            if let Some(prefix) = index.row_prefix(row) {
+                table
+                    .insert(index_key(&prefix, ts, seq).as_slice(), row.user_id)
+                    .map_err(storage)?;
+            }
+        }
+        let day = ts / DAY_MS;
+        let key = row.key_id.as_deref().unwrap_or("");
+        let (provider, model) = (row.provider.as_str(), row.model.as_str());
+        bump(
+            &mut self.rollup_user,
+            (row.user_id, day, key, provider, model),
+            row,
+        )?;
+        bump(
+            &mut self.rollup_day,
+            (day, row.user_id, key, provider, model),
+            row,
+        )
+    }
+}
+
+fn bump(
+    table: &mut Table<'_, RollupKey, RollupValue>,
+    key: (u64, u64, &str, &str, &str),
+    row: &UsageRow,
+) -> Result<(), StoreError> {
+    let (requests, prompt, completion, cost) = table
+        .get(key)
+        .map_err(storage)?
+        .map_or((0, 0, 0, 0), |v| v.value());
+    let cost = cost
+        .checked_add(row.cost.pico())
+        .ok_or_else(|| StoreError::Storage("usage rollup out of range".into()))?;
+    table
+        .insert(
+            key,
+            (
+                requests.saturating_add(1),
+                prompt.saturating_add(row.prompt_tokens),
+                completion.saturating_add(row.completion_tokens),
+                cost,
+            ),
+        )
+        .map_err(storage)?;
+    Ok(())
+}
+
+/// Schema 1 → 2: indexes and rolls up every stored usage row.
+fn build_usage_indexes(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let rows = txn.open_table(USAGE).map_err(storage)?;
+    let mut indexes = UsageIndexes::open(txn)?;
+    for item in rows.iter().map_err(storage)? {
+        let (key, value) = item.map_err(storage)?;
+        let (_, seq) = key.value();
+        let row: UsageRow = decode(value.value())?;
+        indexes.add(seq, &row)?;
+    }
+    Ok(())
+}
+
+impl RedbStore {
+    /// Appends `rows` directly, `batch` rows per write transaction, charging
+    /// each row's cost to its user: a fast path to build large ledgers for
+    /// benchmarks and tests. Bypasses reservations and the writer thread, so
+    /// call it only while nothing else writes. Returns the rows written.
+    #[doc(hidden)]
+    pub fn bulk_load_usage(
+        &self,
+        rows: impl IntoIterator<Item = UsageRow>,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let batch = batch.max(1);
+        let mut rows = rows.into_iter().peekable();
+        let mut written = 0u64;
+        while rows.peek().is_some() {
+            let txn = self.db.begin_write().map_err(storage)?;
+            let mut balances_after = HashMap::new();
+            {
+                let mut meta = txn.open_table(META).map_err(storage)?;
+                let mut usage = txn.open_table(USAGE).map_err(storage)?;
+                let mut balances = txn.open_table(BALANCES).map_err(storage)?;
+                let mut indexes = UsageIndexes::open(&txn)?;
+                let mut seq = meta
+                    .get(META_NEXT_SEQ)
+                    .map_err(storage)?
+                    .map_or(0, |v| v.value());
+                for row in rows.by_ref().take(batch) {
+                    let balance = balances
+                        .get(row.user_id)
+                        .map_err(storage)?
+                        .map(|b| b.value())
+                        .ok_or(StoreError::UserNotFound)?;
+                    let balance = balance
+                        .checked_sub(row.cost.pico())
+                        .ok_or_else(|| StoreError::Storage("balance out of range".into()))?;
+                    balances.insert(row.user_id, balance).map_err(storage)?;
+                    balances_after.insert(row.user_id, balance);
+                    usage
+                        .insert((row.user_id, seq), encode(&row)?.as_slice())
+                        .map_err(storage)?;
+                    indexes.add(seq, &row)?;
+                    seq += 1;
+                    written += 1;
+                }
+                meta.insert(META_NEXT_SEQ, seq).map_err(storage)?;
+            }
+            txn.commit().map_err(storage)?;
+            let accounts = read(&self.caches.accounts);
+            for (user, balance) in balances_after {
+                if let Some(cell) = accounts.get(&user) {
+                    lock(cell).balance = Usd::from_pico(balance);
+                }
+            }
+        }
+        Ok(written)
+    }
+}
+
 // ---------------------------------------------------------------------------
 // History reads
 
+/// Whether `row` passes every filter of `q` (the index already guarantees
+/// some of them; checking all is cheap and keeps this obviously right).
+fn matches(q: &UsageQuery, row: &UsageRow) -> bool {
+    q.user.is_none_or(|u| row.user_id == u)
+        && q.key_id
+            .as_deref()
+            .is_none_or(|k| row.key_id.as_deref() == Some(k))
+        && q.provider.as_deref().is_none_or(|p| row.provider == p)
+        && q.model.as_deref().is_none_or(|m| row.model == m)
+        && q.from_ms.is_none_or(|f| row.created_at_ms >= f)
+        && q.to_ms.is_none_or(|t| row.created_at_ms < t)
+}
+
 fn read_usage(
     db: &Database,
-    user: UserId,
-    limit: usize,
-    start: u64,
+    q: &UsageQuery,
+    fingerprint: u64,
+    start: Option<(u64, u64)>,
 ) -> Result<UsagePage, StoreError> {
+    let index = Index::for_query(q);
+    let Some(prefix) = index.prefix(
+        q.user,
+        q.key_id.as_deref(),
+        q.provider.as_deref(),
+        q.model.as_deref(),
+    ) else {
+        return Ok(UsagePage::default());
+    };
     let txn = db.begin_read().map_err(storage)?;
-    let table = txn.open_table(USAGE).map_err(storage)?;
-    let mut rows = Vec::with_capacity(limit.min(64));
+    let rows_table = txn.open_table(USAGE).map_err(storage)?;
+    let table = txn.open_table(index.def()).map_err(storage)?;
+
+    let low = index_key(&prefix, q.from_ms.unwrap_or(0), 0);
+    // The upper end: the cursor's position (inclusive), else just before
+    // `to`, else the end of the prefix.
+    let range = match (start, q.to_ms) {
+        (Some((ts, seq)), _) => {
+            let high = index_key(&prefix, ts, seq);
+            if low > high {
+                return Ok(UsagePage::default());
+            }
+            table.range(low.as_slice()..=high.as_slice())
+        }
+        (None, Some(to)) => {
+            let high = index_key(&prefix, to, 0);
+            if low >= high {
+                return Ok(UsagePage::default());
+            }
+            table.range(low.as_slice()..high.as_slice())
+        }
+        (None, None) => {
+            let high = index_key(&prefix, u64::MAX, u64::MAX);
+            table.range(low.as_slice()..=high.as_slice())
+        }
+    }
+    .map_err(storage)?;
+
+    let mut rows = Vec::with_capacity(q.limit.min(64));
     let mut next_cursor = None;
-    for item in table
-        .range((user, 0)..=(user, start))
-        .map_err(storage)?
-        .rev()
-    {
+    for (scanned, item) in range.rev().enumerate() {
         let (key, value) = item.map_err(storage)?;
-        if rows.len() == limit {
-            // One row past the page: where the next page starts.
-            next_cursor = Some(encode_cursor(user, key.value().1));
+        let (ts, seq) = index_position(key.value())?;
+        if rows.len() == q.limit || scanned == MAX_SCAN {
+            // The first entry not taken: where the next page starts.
+            next_cursor = Some(encode_cursor(fingerprint, ts, seq));
             break;
         }
-        rows.push(decode(value.value())?);
+        let user = value.value();
+        let stored = rows_table
+            .get((user, seq))
+            .map_err(storage)?
+            .ok_or_else(|| StoreError::Storage("a usage index names a missing row".into()))?;
+        let row: UsageRow = decode(stored.value())?;
+        if matches(q, &row) {
+            rows.push(row);
+        }
     }
     Ok(UsagePage { rows, next_cursor })
 }
 
-/// `user.seq` in base64url: opaque to clients, and it names its user so a
-/// cursor from someone else's listing is refused rather than honoured.
-fn encode_cursor(user: UserId, seq: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{user}.{seq}"))
+fn read_summary(db: &Database, q: &SummaryQuery) -> Result<UsageSummary, StoreError> {
+    let txn = db.begin_read().map_err(storage)?;
+    let from = q.from_day.unwrap_or(0);
+    // No row has day u64::MAX, so it works as "no upper bound".
+    let to = q.to_day.unwrap_or(u64::MAX);
+    let mut groups: std::collections::BTreeMap<UsageGroupKey, UsageTotals> =
+        std::collections::BTreeMap::new();
+    let mut total = UsageTotals::default();
+    if from >= to {
+        return Ok(UsageSummary::default());
+    }
+    let (table, range) = match q.user {
+        Some(user) => (
+            txn.open_table(ROLLUP_USER).map_err(storage)?,
+            ((user, from, "", "", ""), (user, to, "", "", "")),
+        ),
+        None => (
+            txn.open_table(ROLLUP_DAY).map_err(storage)?,
+            ((from, 0, "", "", ""), (to, 0, "", "", "")),
+        ),
+    };
+    for item in table.range(range.0..range.1).map_err(storage)? {
+        let (key, value) = item.map_err(storage)?;
+        let key = key.value();
+        let (user, day) = match q.user {
+            Some(_) => (key.0, key.1),
+            None => (key.1, key.0),
+        };
+        let (requests, prompt_tokens, completion_tokens, cost) = value.value();
+        let totals = UsageTotals {
+            requests,
+            prompt_tokens,
+            completion_tokens,
+            cost: Usd::from_pico(cost),
+        };
+        let group = match q.group_by {
+            UsageGroupBy::Day => UsageGroupKey::Day(day),
+            UsageGroupBy::Model => UsageGroupKey::Model {
+                provider: key.3.to_owned(),
+                model: key.4.to_owned(),
+            },
+            UsageGroupBy::Provider => UsageGroupKey::Provider(key.3.to_owned()),
+            UsageGroupBy::Key => UsageGroupKey::Key((!key.2.is_empty()).then(|| key.2.to_owned())),
+            UsageGroupBy::User => UsageGroupKey::User(user),
+        };
+        let out_of_range = || StoreError::Storage("usage summary out of range".into());
+        let slot = groups.entry(group).or_default();
+        *slot = slot.checked_add(totals).ok_or_else(out_of_range)?;
+        total = total.checked_add(totals).ok_or_else(out_of_range)?;
+    }
+    Ok(UsageSummary {
+        groups: groups.into_iter().collect(),
+        total,
+    })
 }
 
-fn decode_cursor(cursor: &str, user: UserId) -> Option<u64> {
-    if cursor.len() > 64 {
+/// FNV-1a over the query's filters: a cursor carries it so that one issued
+/// for another query (another user's, above all) is refused, not honoured.
+fn query_fingerprint(q: &UsageQuery) -> u64 {
+    let mut canonical = Vec::with_capacity(64);
+    let opt_u64 = |buf: &mut Vec<u8>, v: Option<u64>| match v {
+        Some(v) => {
+            buf.push(1);
+            put_u64(buf, v);
+        }
+        None => buf.push(0),
+    };
+    let opt_str = |buf: &mut Vec<u8>, v: Option<&str>| match v {
+        Some(v) => {
+            buf.push(1);
+            put_str(buf, v);
+        }
+        None => buf.push(0),
+    };
+    opt_u64(&mut canonical, q.user);
+    opt_str(&mut canonical, q.key_id.as_deref());
+    opt_str(&mut canonical, q.provider.as_deref());
+    opt_str(&mut canonical, q.model.as_deref());
+    opt_u64(&mut canonical, q.from_ms);
+    opt_u64(&mut canonical, q.to_ms);
+    canonical.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `fingerprint.ts.seq` in base64url: opaque to clients.
+fn encode_cursor(fingerprint: u64, ts: u64, seq: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{fingerprint:016x}.{ts}.{seq}"))
+}
+
+fn decode_cursor(cursor: &str, fingerprint: u64) -> Option<(u64, u64)> {
+    if cursor.len() > 96 {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
-    let (owner, seq) = text.split_once('.')?;
-    let owner: UserId = owner.parse().ok()?;
-    (owner == user).then_some(())?;
-    seq.parse().ok()
+    let mut parts = text.split('.');
+    let fp = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let ts = parts.next()?.parse().ok()?;
+    let seq = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && fp == fingerprint).then_some((ts, seq))
 }
 
 // ---------------------------------------------------------------------------
