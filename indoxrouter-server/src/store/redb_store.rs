@@ -160,6 +160,14 @@ const ROLLUP_DAY: TableDefinition<'_, RollupKey, RollupValue> =
     TableDefinition::new("usage_rollup_day");
 
 const META_SCHEMA: &str = "schema_version";
+/// One past the seq of the newest usage row (written with the row, durably).
+const META_USAGE_END: &str = "usage_seq_end";
+/// Every usage row with a lower seq is in the indexes and rollups.
+const META_INDEXED_END: &str = "usage_indexed_end";
+/// Committed rows the writer indexes together once this many are waiting.
+const INDEX_BATCH: usize = 256;
+/// ... or once no write has arrived for this long.
+const INDEX_IDLE: std::time::Duration = std::time::Duration::from_millis(20);
 const META_NEXT_USER: &str = "next_user_id";
 const META_NEXT_SEQ: &str = "next_seq";
 
@@ -280,6 +288,10 @@ enum Op {
         reply: Reply<Usd>,
     },
     Flush {
+        reply: Reply<()>,
+    },
+    /// Answered once every committed usage row is in the indexes.
+    SyncIndexes {
         reply: Reply<()>,
     },
     Shutdown,
@@ -524,11 +536,21 @@ impl Ledger for RedbStore {
             },
         };
         query.limit = query.limit.clamp(1, MAX_PAGE);
-        self.read_blocking(move |db| read_usage(db, &query, fingerprint, start))
+        let synced = self.submit(|reply| Op::SyncIndexes { reply });
+        let read = self.read_blocking(move |db| read_usage(db, &query, fingerprint, start));
+        Box::pin(async move {
+            synced.await?;
+            read.await
+        })
     }
 
     fn usage_summary(&self, query: SummaryQuery) -> StoreFuture<'_, UsageSummary> {
-        self.read_blocking(move |db| read_summary(db, &query))
+        let synced = self.submit(|reply| Op::SyncIndexes { reply });
+        let read = self.read_blocking(move |db| read_summary(db, &query));
+        Box::pin(async move {
+            synced.await?;
+            read.await
+        })
     }
 
     fn credits_total(&self, user: UserId) -> StoreFuture<'_, Usd> {
@@ -576,14 +598,28 @@ fn init_schema(db: &Database) -> Result<(), StoreError> {
             }
             Some(SCHEMA_VERSION) => {}
             Some(SCHEMA_WITHOUT_USAGE_INDEXES) => {
-                build_usage_indexes(&txn)?;
                 meta.insert(META_SCHEMA, SCHEMA_VERSION).map_err(storage)?;
+                drop(meta);
+                build_usage_indexes(&txn, 0)?;
             }
             Some(other) => {
                 return Err(StoreError::Storage(format!(
                     "database schema version {other} is not supported (expected {SCHEMA_VERSION})"
                 )));
             }
+        }
+    }
+    {
+        // Rows committed before a crash whose index batch was not yet
+        // durable: index them now (the watermark says which).
+        let meta = txn.open_table(META).map_err(storage)?;
+        let get = |k: &str| -> Result<u64, StoreError> {
+            Ok(meta.get(k).map_err(storage)?.map_or(0, |v| v.value()))
+        };
+        let (usage_end, indexed_end) = (get(META_USAGE_END)?, get(META_INDEXED_END)?);
+        drop(meta);
+        if usage_end > indexed_end {
+            build_usage_indexes(&txn, indexed_end)?;
         }
     }
     txn.commit().map_err(storage)
@@ -639,9 +675,31 @@ fn load_caches(db: &Database) -> Result<Caches, StoreError> {
 // ---------------------------------------------------------------------------
 // The writer thread
 
+/// The writer: group-commits every write durably, then indexes the
+/// committed usage rows in batches, off the charges' critical path.
+///
+/// Indexes and rollups are derived data: a batch is committed without an
+/// fsync (it becomes durable with the next durable commit), together with
+/// the `usage_indexed_end` watermark, so after a crash opening re-indexes
+/// exactly the rows past the watermark. Readers send `SyncIndexes` first and
+/// so always see every acknowledged row.
 fn run_writer(db: &Database, caches: &Caches, rx: &mpsc::Receiver<Op>) {
-    // Ends when every sender is gone (store dropped) or on `Shutdown`.
-    while let Ok(first) = rx.recv() {
+    let mut backlog: Vec<(u64, UsageRow)> = Vec::new();
+    loop {
+        let first = if backlog.is_empty() {
+            rx.recv().ok()
+        } else {
+            match rx.recv_timeout(INDEX_IDLE) {
+                Ok(op) => Some(op),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    index_backlog(db, &mut backlog, Durability::None);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        // Ends when every sender is gone (store dropped) or on `Shutdown`.
+        let Some(first) = first else { break };
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
@@ -650,13 +708,57 @@ fn run_writer(db: &Database, caches: &Caches, rx: &mpsc::Receiver<Op>) {
             }
         }
         let stop = group.iter().any(|op| matches!(op, Op::Shutdown));
-        commit_group(db, caches, group);
+        let mut syncs = Vec::new();
+        group.retain_mut(|op| match op {
+            Op::SyncIndexes { .. } => {
+                if let Op::SyncIndexes { reply } = std::mem::replace(op, Op::Shutdown) {
+                    syncs.push(reply);
+                }
+                false
+            }
+            _ => true,
+        });
+        backlog.extend(commit_group(db, caches, group));
         if stop {
+            index_backlog(db, &mut backlog, Durability::Immediate);
             break;
+        }
+        if !syncs.is_empty() || backlog.len() >= INDEX_BATCH {
+            index_backlog(db, &mut backlog, Durability::None);
+        }
+        for reply in syncs {
+            let _ = reply.send(Ok(()));
         }
     }
     // Anything queued after `Shutdown` is dropped with the receiver: its
     // caller gets `Closed` and its pending charge is returned.
+}
+
+/// Adds the committed rows in `backlog` to the indexes and rollups and moves
+/// the watermark past them, in one transaction of `durability`. On failure
+/// the rows stay in the backlog for the next attempt (and a crash would
+/// re-index them from the watermark at open).
+fn index_backlog(db: &Database, backlog: &mut Vec<(u64, UsageRow)>, durability: Durability) {
+    let Some(end) = backlog.iter().map(|(seq, _)| seq + 1).max() else {
+        return;
+    };
+    let run = || -> Result<(), StoreError> {
+        let mut txn = db.begin_write().map_err(storage)?;
+        txn.set_durability(durability).map_err(storage)?;
+        {
+            let mut indexes = UsageIndexes::open(&txn)?;
+            for (seq, row) in backlog.iter() {
+                indexes.add(*seq, row)?;
+            }
+            let mut meta = txn.open_table(META).map_err(storage)?;
+            meta.insert(META_INDEXED_END, end).map_err(storage)?;
+        }
+        txn.commit().map_err(storage)
+    };
+    match run() {
+        Ok(()) => backlog.clear(),
+        Err(e) => tracing::error!(error = %e, rows = backlog.len(), "indexing usage rows"),
+    }
 }
 
 /// One operation applied inside the group's transaction, waiting for the
@@ -753,7 +855,11 @@ impl Staged {
     }
 }
 
-fn commit_group(db: &Database, caches: &Caches, ops: Vec<Op>) {
+/// Usage rows (with their seq) committed but not yet indexed.
+type Unindexed = Vec<(u64, UsageRow)>;
+
+/// Commits the group; returns the usage rows it committed, for indexing.
+fn commit_group(db: &Database, caches: &Caches, ops: Vec<Op>) -> Unindexed {
     let writes = ops
         .iter()
         .any(|op| !matches!(op, Op::Flush { .. } | Op::Shutdown));
@@ -762,26 +868,28 @@ fn commit_group(db: &Database, caches: &Caches, ops: Vec<Op>) {
         for op in ops {
             stage_without_txn(op).finish(caches);
         }
-        return;
+        return Vec::new();
     }
     match apply_group(db, ops) {
-        Ok(staged) => {
+        Ok((staged, rows)) => {
             caches.commits.fetch_add(1, Ordering::Relaxed);
             for s in staged {
                 s.finish(caches);
             }
+            rows
         }
         Err((message, staged)) => {
             for s in staged {
                 s.fail(&message);
             }
+            Vec::new()
         }
     }
 }
 
 fn stage_without_txn(op: Op) -> Staged {
     match op {
-        Op::Flush { reply } => Staged::Flushed(reply),
+        Op::Flush { reply } | Op::SyncIndexes { reply } => Staged::Flushed(reply),
         Op::Shutdown => Staged::Nothing,
         other => fail_unapplied(other),
     }
@@ -799,14 +907,17 @@ fn fail_unapplied(op: Op) -> Staged {
         Op::SetTier { reply, .. } => Staged::Updated(reply, closed()),
         Op::Settle { charge, reply, .. } => Staged::Settled(reply, charge, closed()),
         Op::Credit { entry, reply } => Staged::Credited(reply, entry.user_id, closed()),
-        Op::Flush { reply } => Staged::Flushed(reply),
+        Op::Flush { reply } | Op::SyncIndexes { reply } => Staged::Flushed(reply),
         Op::Shutdown => Staged::Nothing,
     }
 }
 
 /// Applies the group in one transaction and commits it. On failure returns
 /// the error message with every op staged, so each still gets its answer.
-fn apply_group(db: &Database, ops: Vec<Op>) -> Result<Vec<Staged>, (String, Vec<Staged>)> {
+fn apply_group(
+    db: &Database,
+    ops: Vec<Op>,
+) -> Result<(Vec<Staged>, Unindexed), (String, Vec<Staged>)> {
     let abort =
         |e: StoreError, ops: Vec<Op>| (message(&e), ops.into_iter().map(fail_unapplied).collect());
     let mut txn = match db.begin_write() {
@@ -818,7 +929,7 @@ fn apply_group(db: &Database, ops: Vec<Op>) -> Result<Vec<Staged>, (String, Vec<
     }
     let mut staged = Vec::with_capacity(ops.len());
     let mut failure = None;
-    {
+    let rows = {
         let mut tables = match Tables::open(&txn) {
             Ok(t) => t,
             Err(e) => return Err(abort(e, ops)),
@@ -832,14 +943,21 @@ fn apply_group(db: &Database, ops: Vec<Op>) -> Result<Vec<Staged>, (String, Vec<
             staged.push(s);
             failure = fatal;
         }
-    }
+        if failure.is_none()
+            && let Some(end) = tables.unindexed.last().map(|(seq, _)| seq + 1)
+            && let Err(e) = tables.meta.insert(META_USAGE_END, end)
+        {
+            failure = Some(message(&storage(e)));
+        }
+        tables.unindexed
+    };
     if let Some(message) = failure {
         // Dropping the transaction aborts it.
         drop(txn);
         return Err((message, staged));
     }
     match txn.commit() {
-        Ok(()) => Ok(staged),
+        Ok(()) => Ok((staged, rows)),
         Err(e) => Err((redb::Error::from(e).to_string(), staged)),
     }
 }
@@ -853,8 +971,9 @@ struct Tables<'t> {
     key_ids: Table<'t, &'static str, [u8; 32]>,
     balances: Table<'t, u64, i128>,
     usage: Table<'t, (u64, u64), &'static [u8]>,
-    usage_indexes: UsageIndexes<'t>,
     credits: Table<'t, (u64, u64), &'static [u8]>,
+    /// Usage rows written in this group, indexed once it has committed.
+    unindexed: Vec<(u64, UsageRow)>,
 }
 
 /// `Err` aborts the group (storage failure); `Ok(Err)` refuses just this op.
@@ -882,8 +1001,8 @@ impl<'t> Tables<'t> {
             key_ids: txn.open_table(KEY_IDS).map_err(storage)?,
             balances: txn.open_table(BALANCES).map_err(storage)?,
             usage: txn.open_table(USAGE).map_err(storage)?,
-            usage_indexes: UsageIndexes::open(txn)?,
             credits: txn.open_table(CREDITS).map_err(storage)?,
+            unindexed: Vec::new(),
         })
     }
 
@@ -920,7 +1039,7 @@ impl<'t> Tables<'t> {
                 let (result, fatal) = split(self.credit(&entry));
                 (Staged::Credited(reply, user, result), fatal)
             }
-            Op::Flush { reply } => (Staged::Flushed(reply), None),
+            Op::Flush { reply } | Op::SyncIndexes { reply } => (Staged::Flushed(reply), None),
             Op::Shutdown => (Staged::Nothing, None),
         }
     }
@@ -1057,7 +1176,7 @@ impl<'t> Tables<'t> {
         self.usage
             .insert((row.user_id, seq), encode(row)?.as_slice())
             .map_err(storage)?;
-        self.usage_indexes.add(seq, row)?;
+        self.unindexed.push((seq, row.clone()));
         self.balances
             .insert(row.user_id, balance.pico())
             .map_err(storage)?;
@@ -1278,15 +1397,31 @@ fn bump(
 }
 
 /// Schema 1 → 2: indexes and rolls up every stored usage row.
-fn build_usage_indexes(txn: &WriteTransaction) -> Result<(), StoreError> {
+/// Indexes every usage row whose seq is at least `from` (a full scan of the
+/// keys: only at open, after an upgrade or a crash) and moves both
+/// watermarks past the newest row.
+fn build_usage_indexes(txn: &WriteTransaction, from: u64) -> Result<(), StoreError> {
     let rows = txn.open_table(USAGE).map_err(storage)?;
     let mut indexes = UsageIndexes::open(txn)?;
+    let mut end = from;
     for item in rows.iter().map_err(storage)? {
         let (key, value) = item.map_err(storage)?;
         let (_, seq) = key.value();
+        if seq < from {
+            continue;
+        }
         let row: UsageRow = decode(value.value())?;
         indexes.add(seq, &row)?;
+        end = end.max(seq + 1);
     }
+    let mut meta = txn.open_table(META).map_err(storage)?;
+    let recorded = meta
+        .get(META_USAGE_END)
+        .map_err(storage)?
+        .map_or(0, |v| v.value());
+    let end = end.max(recorded);
+    meta.insert(META_USAGE_END, end).map_err(storage)?;
+    meta.insert(META_INDEXED_END, end).map_err(storage)?;
     Ok(())
 }
 
@@ -1335,6 +1470,8 @@ impl RedbStore {
                     written += 1;
                 }
                 meta.insert(META_NEXT_SEQ, seq).map_err(storage)?;
+                meta.insert(META_USAGE_END, seq).map_err(storage)?;
+                meta.insert(META_INDEXED_END, seq).map_err(storage)?;
             }
             txn.commit().map_err(storage)?;
             let accounts = read(&self.caches.accounts);
