@@ -87,9 +87,17 @@
 //!
 //! The two rollup tables hold per-UTC-day totals (requests, prompt and
 //! completion tokens, cost in pico-dollars) per user, key, provider and
-//! model; summaries read only them. Indexes and rollups are written in the
-//! same transaction as the row, so they are never out of step with it.
-//! Opening a schema-1 file builds both from the `usage` table, in one
+//! model; summaries read only them.
+//!
+//! Indexes and rollups are derived data, kept off the charge's critical
+//! path: the writer commits a group's rows durably and answers, then adds
+//! the committed rows to the indexes in batches (every [`INDEX_BATCH`] rows
+//! or after [`INDEX_IDLE`] without writes), committed without an fsync
+//! together with the `usage_indexed_end` watermark; the next durable commit
+//! makes them durable. A read first asks the writer to index its backlog, so
+//! it sees every acknowledged row. After a crash, opening indexes the rows
+//! between the watermark and `usage_seq_end` (written with the rows). Opening
+//! a schema-1 file builds everything from the `usage` table, in one
 //! transaction, before bumping `schema_version`.
 
 use std::collections::HashMap;
