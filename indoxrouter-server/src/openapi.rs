@@ -6,7 +6,7 @@
 //!
 //! **How it cannot drift:** the paths come from the route table
 //! ([`crate::routes::catalog::ROUTES`]), one operation per entry, described by
-//! [`operation`], an exhaustive `match` on [`Op`] (a new variant does not
+//! `operation`, an exhaustive `match` on [`Op`] (a new variant does not
 //! compile until it is documented). The schemas are written by hand here
 //! rather than derived (the wire types are serde structs with custom
 //! `Serialize` impls, flattened extras and borrowed fields, most of them in

@@ -91,8 +91,8 @@
 //!
 //! Indexes and rollups are derived data, kept off the charge's critical
 //! path: the writer commits a group's rows durably and answers, then adds
-//! the committed rows to the indexes in batches (every [`INDEX_BATCH`] rows
-//! or after [`INDEX_IDLE`] without writes), committed without an fsync
+//! the committed rows to the indexes in batches (every `INDEX_BATCH` rows
+//! or after `INDEX_IDLE` without writes), committed without an fsync
 //! together with the `usage_indexed_end` watermark; the next durable commit
 //! makes them durable. A read first asks the writer to index its backlog, so
 //! it sees every acknowledged row. After a crash, opening indexes the rows
