@@ -58,19 +58,9 @@ async fn metrics_show_the_traffic() {
     assert_eq!(r.status(), 200);
     // Two a minute, each refused for credit (they still count), then 429.
     for _ in 0..2 {
-        assert_eq!(
-            h.post("/v1/chat/completions", &poor, chat_body("hi"))
-                .await
-                .status(),
-            402
-        );
+        assert_eq!(h.chat_status(&poor, "hi").await, 402);
     }
-    assert_eq!(
-        h.post("/v1/chat/completions", &poor, chat_body("hi"))
-            .await
-            .status(),
-        429
-    );
+    assert_eq!(h.chat_status(&poor, "hi").await, 429);
     h.sim.push_fault(
         "openai",
         indoxrouter_simulator::Fault::Stall { after_chunks: 1 },

@@ -119,19 +119,9 @@ async fn a_users_bucket_covers_all_their_credentials_and_admins_are_exempt() {
     let h = start_tiers("two=2:100000,roomy=1000:1000000", "roomy").await;
     let token = make_user(&h, "lou", Some("two")).await;
     let k = key(&h, &token, None).await;
-    assert_eq!(
-        h.post("/v1/chat/completions", &k, chat_body("a"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(h.chat_status(&k, "a").await, 200);
     // The access token draws on the same user bucket as the key.
-    assert_eq!(
-        h.post("/v1/chat/completions", &token, chat_body("b"))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(h.chat_status(&token, "b").await, 200);
     let r = h
         .post(
             "/v1/embeddings",
@@ -224,18 +214,8 @@ async fn admins_assign_tiers_and_unknown_tiers_are_refused() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["tier"], "one");
     // Takes effect at once, even for a token issued before.
-    assert_eq!(
-        h.post("/v1/chat/completions", &token, chat_body("a"))
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        h.post("/v1/chat/completions", &token, chat_body("a"))
-            .await
-            .status(),
-        429
-    );
+    assert_eq!(h.chat_status(&token, "a").await, 200);
+    assert_eq!(h.chat_status(&token, "a").await, 429);
     // `null` restores the default; an absent field changes nothing.
     let r = patch(json!({})).await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["tier"], "one");

@@ -112,27 +112,16 @@ fn asset_url(name: &str) -> String {
 fn swagger_page() -> &'static str {
     static PAGE: OnceLock<String> = OnceLock::new();
     PAGE.get_or_init(|| {
-        format!(
-            r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>IndoxRouter API — Swagger UI</title>
-<link rel="stylesheet" href="{css}">
-<link rel="icon" type="image/png" href="{icon}">
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="{bundle}"></script>
-<script src="{init}"></script>
-</body>
-</html>
-"#,
-            css = asset_url("swagger-ui.css"),
-            icon = asset_url("favicon-32x32.png"),
-            bundle = asset_url("swagger-ui-bundle.js"),
-            init = asset_url("swagger-init.js"),
+        let css = format!(
+            r#"<link rel="stylesheet" href="{}">"#,
+            asset_url("swagger-ui.css")
+        );
+        page_html(
+            "Swagger UI",
+            &css,
+            "swagger-ui",
+            "swagger-ui-bundle.js",
+            "swagger-init.js",
         )
     })
 }
@@ -140,28 +129,42 @@ fn swagger_page() -> &'static str {
 fn redoc_page() -> &'static str {
     static PAGE: OnceLock<String> = OnceLock::new();
     PAGE.get_or_init(|| {
-        format!(
-            r#"<!DOCTYPE html>
+        let style = "<style>body { margin: 0; padding: 0; }</style>";
+        page_html(
+            "ReDoc",
+            style,
+            "redoc",
+            "redoc.standalone.js",
+            "redoc-init.js",
+        )
+    })
+}
+
+/// A documentation page: its `head` extra, the element the viewer renders
+/// into, and the viewer's bundle and init script (no inline script, so the
+/// Content-Security-Policy can forbid them).
+fn page_html(title: &str, head: &str, root: &str, bundle: &str, init: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>IndoxRouter API — ReDoc</title>
+<title>IndoxRouter API — {title}</title>
+{head}
 <link rel="icon" type="image/png" href="{icon}">
-<style>body {{ margin: 0; padding: 0; }}</style>
 </head>
 <body>
-<div id="redoc"></div>
+<div id="{root}"></div>
 <script src="{bundle}"></script>
 <script src="{init}"></script>
 </body>
 </html>
 "#,
-            icon = asset_url("favicon-32x32.png"),
-            bundle = asset_url("redoc.standalone.js"),
-            init = asset_url("redoc-init.js"),
-        )
-    })
+        icon = asset_url("favicon-32x32.png"),
+        bundle = asset_url(bundle),
+        init = asset_url(init),
+    )
 }
 
 fn respond(body: Bytes, content_type: &'static str, cache: &'static str) -> Response {

@@ -74,6 +74,14 @@ impl Harness {
             .unwrap()
     }
 
+    /// The status of a small chat on `/v1` made with `credential`.
+    pub async fn chat_status(&self, credential: &str, text: &str) -> u16 {
+        self.post("/v1/chat/completions", credential, chat_body(text))
+            .await
+            .status()
+            .as_u16()
+    }
+
     /// A GET without credentials.
     pub async fn get_public(&self, path: &str) -> reqwest::Response {
         self.http
