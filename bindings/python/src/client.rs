@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 
 use crate::convert::{money_result, request, result};
 use crate::errors::{invalid, to_py_err};
-use crate::runtime::block_on;
+use crate::runtime::{awaitable, block_on};
 use crate::stream::NativeStream;
 
 /// One configured core client. Thread-safe: every method takes `&self` and
@@ -35,17 +35,14 @@ fn seconds(py: Python<'_>, name: &str, value: Option<f64>) -> PyResult<Option<Du
         .transpose()
 }
 
-/// Runs `$call` on a clone of the core client as an awaitable, converting its
-/// result (or error) with the GIL re-acquired on completion.
+/// Runs `$call` on a clone of the core client as an awaitable of its result
+/// (or error), converted when the result is delivered to the event loop.
 macro_rules! awaitable {
     ($py:expr, $client:expr, |$c:ident| $call:expr) => {{
         let $c = $client.clone();
-        pyo3_async_runtimes::tokio::future_into_py($py, async move {
-            let out = $call.await;
-            Python::attach(|py| match out {
-                Ok(v) => result(py, &v),
-                Err(e) => Err(to_py_err(py, &e)),
-            })
+        awaitable($py, async move { $call.await }, |py, out| match out {
+            Ok(v) => result(py, &v),
+            Err(e) => Err(to_py_err(py, &e)),
         })
     }};
 }
@@ -202,13 +199,14 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let req: ChatRequest = request(py, req)?;
         let client = self.client.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            match client.chat_stream(req).await {
-                Ok(stream) => Ok(NativeStream::new(stream)),
-                Err(e) => Err(Python::attach(|py| to_py_err(py, &e))),
+        awaitable(py, async move { client.chat_stream(req).await }, |py, out| {
+            match out {
+                Ok(stream) => Ok(Py::new(py, NativeStream::new(stream))?.into_any()),
+                Err(e) => Err(to_py_err(py, &e)),
             }
         })
     }
+
 
     /// Text completion, as an awaitable.
     fn acompletion<'py>(

@@ -9,6 +9,7 @@
 mod client;
 mod convert;
 mod errors;
+mod exit;
 mod runtime;
 mod stream;
 
@@ -19,6 +20,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::NativeClient>()?;
     m.add_class::<stream::NativeStream>()?;
+    exit::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

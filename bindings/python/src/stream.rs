@@ -13,7 +13,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::convert::result;
 use crate::errors::to_py_err;
-use crate::runtime::{block_on, runtime};
+use crate::runtime::{awaitable, block_on, runtime};
 
 /// A streamed chat. `next()` blocks (GIL released) and `anext()` is an
 /// awaitable; both give a chunk dict, or `None` at the end.
@@ -105,13 +105,10 @@ impl NativeStream {
     /// An awaitable of the next chunk as a dict, or `None` at the end.
     fn anext<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let shared = Arc::clone(&self.shared);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let item = shared.next().await;
-            Python::attach(|py| match item {
-                Ok(Some(chunk)) => result(py, &chunk).map(Some),
-                Ok(None) => Ok(None),
-                Err(e) => Err(to_py_err(py, &e)),
-            })
+        awaitable(py, async move { shared.next().await }, |py, item| match item {
+            Ok(Some(chunk)) => result(py, &chunk),
+            Ok(None) => Ok(py.None()),
+            Err(e) => Err(to_py_err(py, &e)),
         })
     }
 
