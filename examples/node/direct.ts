@@ -33,9 +33,9 @@ async function main(): Promise<void> {
   console.log(reply.choices[0].message.content, cost ? `$${cost.total}` : '(unpriced)')
 
   // Streaming: `break` or the signal closes the upstream request.
-  const controller = new AbortController()
-  setTimeout(() => controller.abort(), 10_000)
-  for await (const chunk of client.chatStream({ model: 'openai/gpt-4o-mini', messages }, { signal: controller.signal })) {
+  // (AbortSignal.timeout's timer does not keep the process alive.)
+  const signal = AbortSignal.timeout(10_000)
+  for await (const chunk of client.chatStream({ model: 'openai/gpt-4o-mini', messages }, { signal })) {
     process.stdout.write(chunk.choices[0]?.delta.content ?? '')
     if (chunk.cost) console.log(`\n$${chunk.cost.total}`)
   }

@@ -199,14 +199,15 @@ impl NativeClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let req: ChatRequest = request(py, req)?;
         let client = self.client.clone();
-        awaitable(py, async move { client.chat_stream(req).await }, |py, out| {
-            match out {
+        awaitable(
+            py,
+            async move { client.chat_stream(req).await },
+            |py, out| match out {
                 Ok(stream) => Ok(Py::new(py, NativeStream::new(stream))?.into_any()),
                 Err(e) => Err(to_py_err(py, &e)),
-            }
-        })
+            },
+        )
     }
-
 
     /// Text completion, as an awaitable.
     fn acompletion<'py>(

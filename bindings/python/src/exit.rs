@@ -91,8 +91,6 @@ pub(crate) fn close(py: Python<'_>) {
 /// the package, which may still be using it.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let hook = wrap_pyfunction!(close, m)?;
-    m.py()
-        .import("atexit")?
-        .call_method1("register", (hook,))?;
+    m.py().import("atexit")?.call_method1("register", (hook,))?;
     Ok(())
 }

@@ -72,7 +72,11 @@ enum Interrupt {
 /// conversion runs where pyo3-async-runtimes hands the result to the event
 /// loop, inside the exit gate: the runtime's threads never enter the
 /// interpreter on their own.
-pub(crate) fn awaitable<'py, F, C>(py: Python<'py>, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+pub(crate) fn awaitable<'py, F, C>(
+    py: Python<'py>,
+    fut: F,
+    convert: C,
+) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,

@@ -105,11 +105,15 @@ impl NativeStream {
     /// An awaitable of the next chunk as a dict, or `None` at the end.
     fn anext<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let shared = Arc::clone(&self.shared);
-        awaitable(py, async move { shared.next().await }, |py, item| match item {
-            Ok(Some(chunk)) => result(py, &chunk),
-            Ok(None) => Ok(py.None()),
-            Err(e) => Err(to_py_err(py, &e)),
-        })
+        awaitable(
+            py,
+            async move { shared.next().await },
+            |py, item| match item {
+                Ok(Some(chunk)) => result(py, &chunk),
+                Ok(None) => Ok(py.None()),
+                Err(e) => Err(to_py_err(py, &e)),
+            },
+        )
     }
 
     /// Stops reading and closes the connection, cancelling the upstream
