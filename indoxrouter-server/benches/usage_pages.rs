@@ -57,6 +57,7 @@ fn row(i: u64, first_user: UserId) -> UsageRow {
         images: 0,
         cost: Usd::from_pico(i128::from(i % 10_000) * 1_000_000 + 137),
         unpriced: false,
+        overrun: Usd::ZERO,
         latency_ms: 250 + i % 1000,
         status: UsageStatus::Completed,
         created_at_ms: START_MS + i * STEP_MS,

@@ -79,6 +79,7 @@ pub struct Metrics {
     upstream_duration: Histograms<ProviderLabels>,
     tokens: Family<TokenLabels, Counter>,
     cost: Family<ModelLabels, Counter<f64, AtomicU64>>,
+    overrun: Family<ModelLabels, Counter<f64, AtomicU64>>,
     rate_limited: Family<LimitLabels, Counter>,
     credit_refusals: Counter,
     upstream_errors: Family<ErrorLabels, Counter>,
@@ -134,6 +135,13 @@ impl Metrics {
             "USD charged, by provider and model (the ledger holds the exact amounts)",
             cost.clone(),
         );
+        let overrun = Family::<ModelLabels, Counter<f64, AtomicU64>>::default();
+        registry.register(
+            "indoxrouter_unbilled_overrun_usd",
+            "USD of reported provider usage beyond the request's hold, served but not charged \
+             (each case is a usage row with a non-zero `overrun` and a warning in the log)",
+            overrun.clone(),
+        );
         let rate_limited = Family::<LimitLabels, Counter>::default();
         registry.register(
             "indoxrouter_rate_limited",
@@ -171,6 +179,7 @@ impl Metrics {
             upstream_duration,
             tokens,
             cost,
+            overrun,
             rate_limited,
             credit_refusals,
             upstream_errors,
@@ -233,6 +242,16 @@ impl Metrics {
                 })
                 .inc_by(usd_f64(cost));
         }
+    }
+
+    /// Reported usage beyond a request's hold, not charged to its user.
+    pub fn unbilled_overrun(&self, provider: &str, model: &str, overrun: Usd) {
+        self.overrun
+            .get_or_create(&ModelLabels {
+                provider: provider.to_owned(),
+                model: model.to_owned(),
+            })
+            .inc_by(usd_f64(overrun));
     }
 
     /// A rate-limit refusal.

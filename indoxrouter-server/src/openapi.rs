@@ -794,7 +794,7 @@ fn schemas() -> Value {
             "type": "object",
             "required": ["request_id", "user_id", "key_id", "endpoint", "provider", "model", "stream",
                          "prompt_tokens", "completion_tokens", "cached_tokens", "cache_write_tokens",
-                         "reasoning_tokens", "images", "cost", "unpriced", "latency_ms", "status",
+                         "reasoning_tokens", "images", "cost", "overrun", "unpriced", "latency_ms", "status",
                          "created_at_ms", "created_at"],
             "properties": {
                 "request_id": {"type": "string"},
@@ -811,6 +811,7 @@ fn schemas() -> Value {
                 "reasoning_tokens": uint(),
                 "images": uint(),
                 "cost": sref("Usd"),
+                "overrun": {"allOf": [sref("Usd")], "description": "Cost of reported usage beyond the request's hold: served, not charged (normally 0)."},
                 "unpriced": {"type": "boolean"},
                 "latency_ms": uint(),
                 "status": {"type": "string", "enum": ["completed", "client_disconnected", "interrupted", "upstream_error", "failed"]},

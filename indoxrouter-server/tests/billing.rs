@@ -459,3 +459,158 @@ async fn a_silent_stream_gets_keep_alive_comments() {
         "no keep-alive in {seen:?}"
     );
 }
+
+/// Usage rows across every user, as the admin report lists them.
+async fn admin_rows(h: &Harness) -> Vec<Value> {
+    let admin = h.admin().await;
+    let v: Value = h
+        .get("/api/v1/admin/usage?limit=100", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_provider_that_over_reports_is_charged_the_hold_and_the_overrun_is_recorded() {
+    // The limiter counts the reported tokens too; this test is about money.
+    let h = start_with(|c| c.rate_limits = false).await;
+    let key = h.user_with_key("ivan", "0.01").await;
+    // Every answer reports a million times the usage it took: dollars for
+    // a call held at a fraction of a cent.
+    let overreport = indoxrouter_simulator::Fault::OverReport { factor: 1_000_000 };
+    h.sim.push_fault("openai", overreport.clone());
+    let mut body = chat_body("hi");
+    body["max_tokens"] = json!(5);
+    let r = h.post("/v1/chat/completions", &key, body.clone()).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let charged = usd(v["usage"]["cost"].as_str().unwrap());
+    let usage: indoxrouter::types::Usage = serde_json::from_value(v["usage"].clone()).unwrap();
+    let reported = h
+        .state
+        .client
+        .cost("openai/gpt-4o-mini", &usage)
+        .unwrap()
+        .unwrap()
+        .total;
+    assert!(reported > usd("1"), "the fault over-reports: {reported}");
+    assert!(
+        charged < usd("0.001"),
+        "charged {charged}, more than the hold"
+    );
+    let balance = usd(&h.balance(&key).await);
+    assert_eq!(usd("0.01") - balance, charged);
+
+    // The row keeps both numbers exactly; the admin report shows it.
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(usd(rows[0]["cost"].as_str().unwrap()), charged);
+    assert_eq!(
+        usd(rows[0]["overrun"].as_str().unwrap()),
+        reported - charged
+    );
+    let admin = admin_rows(&h).await;
+    assert_eq!(admin[0]["overrun"], rows[0]["overrun"]);
+
+    // A stream's usage chunk carries the capped charge too.
+    h.sim.push_fault("openai", overreport.clone());
+    body["stream"] = json!(true);
+    body["stream_options"] = json!({"include_usage": true});
+    let r = h.post("/v1/chat/completions", &key, body.clone()).await;
+    assert_eq!(r.status(), 200);
+    let (events, done) = read_sse(r).await;
+    assert!(done, "{events:?}");
+    let streamed = events
+        .iter()
+        .find_map(|e| e["usage"]["cost"].as_str().map(usd))
+        .expect("a usage chunk with the charge");
+    assert!(streamed < usd("0.001"), "stream charged {streamed}");
+    let balance_after = usd(&h.balance(&key).await);
+    assert_eq!(balance - balance_after, streamed);
+
+    // Many at once cannot take the balance below zero either.
+    h.sim.push_fault("openai", overreport);
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::OverReport { factor: 1_000_000 },
+    );
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let (http, url, key) = (
+                h.http.clone(),
+                format!("{}/v1/chat/completions", h.url),
+                key.clone(),
+            );
+            let mut body = chat_body("hi");
+            body["max_tokens"] = json!(5);
+            tokio::spawn(async move {
+                http.post(url)
+                    .bearer_auth(key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(matches!(t.await.unwrap(), 200 | 402));
+    }
+    let final_balance = usd(&h.balance(&key).await);
+    assert!(!final_balance.is_negative(), "balance {final_balance}");
+    let rows = h.usage(&key).await;
+    let spent: indoxrouter::Usd = rows.iter().map(|r| usd(r["cost"].as_str().unwrap())).sum();
+    assert_eq!(usd("0.01") - spent, final_balance);
+
+    let metrics = h.get_public("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(
+            "indoxrouter_unbilled_overrun_usd_total{provider=\"openai\",model=\"gpt-4o-mini\"}"
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_non_streamed_call_whose_client_hangs_up_is_still_billed() {
+    let h = start().await;
+    let key = h.user_with_key("judy", "1").await;
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::SlowFirstByte(std::time::Duration::from_millis(600)),
+    );
+    let gone = h
+        .http
+        .post(format!("{}/v1/chat/completions", h.url))
+        .bearer_auth(&key)
+        .timeout(std::time::Duration::from_millis(200))
+        .json(&chat_body("hello there"))
+        .send()
+        .await;
+    assert!(gone.unwrap_err().is_timeout());
+    // The provider answers after the client left; the call is settled anyway.
+    let mut rows = Vec::new();
+    for _ in 0..200 {
+        rows = h.usage(&key).await;
+        if !rows.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(rows.len(), 1, "no usage row for the abandoned call");
+    assert_eq!(rows[0]["status"], "client_disconnected");
+    assert!(rows[0]["completion_tokens"].as_u64().unwrap() > 0);
+    let cost = usd(rows[0]["cost"].as_str().unwrap());
+    assert!(cost > indoxrouter::Usd::ZERO);
+    assert_eq!(usd("1") - usd(&h.balance(&key).await), cost);
+    // Exactly what the same call costs when the client waits for it.
+    let r = h
+        .post("/v1/chat/completions", &key, chat_body("hello there"))
+        .await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(usd(v["usage"]["cost"].as_str().unwrap()), cost);
+}

@@ -57,6 +57,7 @@ fn row(user: UserId, request_id: &str, cost: &str) -> UsageRow {
         images: 0,
         cost: usd(cost),
         unpriced: false,
+        overrun: Usd::ZERO,
         latency_ms: 12,
         status: UsageStatus::Completed,
         created_at_ms: 1,
@@ -307,19 +308,6 @@ async fn settle_charges_exactly_and_appends_a_row() {
     assert_eq!(page.rows[0].request_id, "req-1");
     assert_eq!(page.rows[0].cost, usd("0.000014250001"));
     assert_eq!(page.next_cursor, None);
-    assert_ledger_invariant(&store, ada.id).await;
-}
-
-#[tokio::test]
-async fn settle_beyond_the_reservation_is_charged_in_full() {
-    let dir = TempDir::new().unwrap();
-    let store = open(&dir);
-    let ada = user(&store, "ada", "1").await;
-    let r = store.reserve(ada.id, usd("0.1")).unwrap();
-    let balance = store.settle(r, row(ada.id, "big", "1.25")).await.unwrap();
-    assert_eq!(balance, usd("-0.25"));
-    assert_eq!(store.available(ada.id), usd("-0.25"));
-    assert!(store.reserve(ada.id, usd("0.01")).is_err());
     assert_ledger_invariant(&store, ada.id).await;
 }
 
@@ -588,4 +576,20 @@ async fn a_dropped_settle_future_is_still_charged() {
     assert_eq!(store.balance(ada.id), usd("0.8"));
     assert_eq!(store.available(ada.id), usd("0.8"));
     assert_eq!(all_usage(&store, ada.id).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_settle_never_charges_more_than_its_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let u = user(&store, "capped", "1").await;
+    let hold = store.reserve(u.id, usd("0.25")).unwrap();
+    // The row claims 3 dollars; the ledger charges the 0.25 held.
+    let balance = store.settle(hold, row(u.id, "r1", "3")).await.unwrap();
+    assert_eq!(balance, usd("0.75"));
+    assert_eq!(store.available(u.id), usd("0.75"));
+    let rows = all_usage(&store, u.id).await;
+    assert_eq!(rows[0].cost, usd("0.25"));
+    assert_eq!(rows[0].overrun, usd("2.75"));
+    assert_ledger_invariant(&store, u.id).await;
 }

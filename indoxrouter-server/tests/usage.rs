@@ -44,6 +44,7 @@ fn row(user: UserId, i: u64, key: Option<&str>, provider: &str, model: &str) -> 
         // Odd pico amounts: any rounding or float would show.
         cost: Usd::from_pico(i128::from(i) * 1_234_567 + 1),
         unpriced: false,
+        overrun: Usd::ZERO,
         latency_ms: 5,
         status: UsageStatus::Completed,
         // Every 7 hours and a few ms: distinct, spread over ~70 days.
@@ -56,7 +57,7 @@ async fn settle_all(ledger: &dyn Ledger, rows: Vec<UsageRow>) {
     let futures: Vec<_> = rows
         .into_iter()
         .map(|r| {
-            let reservation = ledger.reserve(r.user_id, Usd::ZERO).unwrap();
+            let reservation = ledger.reserve(r.user_id, r.cost).unwrap();
             ledger.settle(reservation, r)
         })
         .collect();

@@ -5,6 +5,9 @@ use indoxrouter::types::{
     ChatRequest, ChatResponse, CompletionRequest, CompletionResponse, EmbeddingRequest,
     EmbeddingResponse, ImageRequest, ImageResponse, Usage,
 };
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use indoxrouter::{Client, CostBreakdown, Usd};
 
 use super::Req;
@@ -45,9 +48,17 @@ pub(super) struct Hold {
     rate: Option<Grant>,
 }
 
-/// Settles the hold with the charge in `served` and appends its row;
-/// resolves once both are durable. The rate allowance is corrected to the
-/// tokens actually used (none for a failed call).
+impl Hold {
+    /// The most this request can be charged: what was held.
+    pub(super) fn cap(&self, cost: Usd) -> Usd {
+        cost.min(self.credit.amount)
+    }
+}
+
+/// Settles the hold with the charge in `served` (capped at the hold) and
+/// appends its row; resolves to the charge once both are durable. The rate
+/// allowance is corrected to the tokens actually used (none for a failed
+/// call).
 pub(super) async fn settle(
     req: &Req,
     p: &Principal,
@@ -60,7 +71,7 @@ pub(super) async fn settle(
             .limiter
             .settle(grant, u.prompt_tokens.saturating_add(u.completion_tokens));
     }
-    let row = UsageRow {
+    let mut row = UsageRow {
         request_id: req.request_id.clone(),
         user_id: p.user_id,
         key_id: p.key_id.clone(),
@@ -79,20 +90,38 @@ pub(super) async fn settle(
             .map_or(0, |d| d.reasoning_tokens),
         images: served.images,
         cost: served.cost,
+        overrun: Usd::ZERO,
         unpriced: served.unpriced,
         latency_ms: u64::try_from(req.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         status: served.status,
         created_at_ms: unix_millis(),
     };
-    let balance = req.state.ledger.settle(hold.credit, row).await?;
+    row.cap_to(hold.credit.amount);
+    let (charge, overrun) = (row.cost, row.overrun);
+    if !overrun.is_zero() {
+        // The quote is meant to bound every honest report: this is a
+        // provider over-reporting or a bound to fix, and the operator pays it.
+        tracing::warn!(
+            request_id = %req.request_id,
+            provider = served.provider,
+            model = served.model,
+            charged = %charge,
+            overrun = %overrun,
+            "provider usage cost more than the hold; the excess is not charged"
+        );
+        req.state
+            .metrics
+            .unbilled_overrun(served.provider, served.model, overrun);
+    }
+    req.state.ledger.settle(hold.credit, row).await?;
     req.state.metrics.billed(
         served.provider,
         served.model,
         u.prompt_tokens,
         u.completion_tokens,
-        served.cost,
+        charge,
     );
-    Ok(balance)
+    Ok(charge)
 }
 
 /// Records a failed provider call: a zero-cost row, the hold released.
@@ -328,13 +357,13 @@ impl Metered for ImageResponse {
 }
 
 /// The request-side facts the metered path needs.
-pub(super) struct Ask<'a> {
+pub(super) struct Ask {
     /// The credit to hold.
     pub quote: Quote,
     /// The requested model.
-    pub model: &'a str,
+    pub model: String,
     /// Its fallbacks.
-    pub fallbacks: &'a [String],
+    pub fallbacks: Vec<String>,
     /// Prompt tokens by the counted-token rule.
     pub counted_prompt: u64,
     /// Tokens to take from the rate allowance: the counted prompt plus any
@@ -342,14 +371,57 @@ pub(super) struct Ask<'a> {
     pub tokens: u64,
 }
 
-/// Reserve, call, settle: the one metered path for every non-streamed endpoint.
-async fn metered<T: Metered>(
+/// Reserve, call, settle: the one metered path for every non-streamed
+/// endpoint.
+///
+/// The provider call and its settlement run in a task of their own,
+/// tracked for graceful shutdown: a client that hangs up does not cancel
+/// them, because the provider bills the call whether or not anyone reads
+/// the answer. Such a call is charged in full and its row says
+/// `client_disconnected`.
+async fn metered<T, F>(req: &Req, p: &Principal, ask: Ask, call: F) -> Result<Outcome<T>, ApiError>
+where
+    T: Metered + Send + 'static,
+    F: std::future::Future<Output = indoxrouter::Result<T>> + Send + 'static,
+{
+    let hold = admit(req, p, ask.quote, ask.tokens).await?;
+    let left = Arc::new(AtomicBool::new(false));
+    let task = {
+        let (req, p, left) = (req.clone(), p.clone(), Arc::clone(&left));
+        req.state
+            .streams
+            .clone()
+            .spawn(async move { call_and_settle(&req, &p, hold, ask, call, &left).await })
+    };
+    let mut watch = ClientGone(Some(left));
+    let out = task.await.map_err(|e| {
+        tracing::error!(request_id = %req.request_id, error = %e, "the metered call stopped unexpectedly");
+        ApiError::internal()
+    });
+    watch.0 = None;
+    out?
+}
+
+/// Marks the call as abandoned when the handler is dropped before it has
+/// the answer: hyper drops it when the client disconnects.
+struct ClientGone(Option<Arc<AtomicBool>>);
+
+impl Drop for ClientGone {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0.take() {
+            flag.store(true, Ordering::Release);
+        }
+    }
+}
+
+async fn call_and_settle<T: Metered>(
     req: &Req,
     p: &Principal,
-    ask: Ask<'_>,
+    hold: Hold,
+    ask: Ask,
     call: impl std::future::Future<Output = indoxrouter::Result<T>>,
+    client_gone: &AtomicBool,
 ) -> Result<Outcome<T>, ApiError> {
-    let hold = admit(req, p, ask.quote, ask.tokens).await?;
     let started = std::time::Instant::now();
     let result = call.await;
     let metrics = &req.state.metrics;
@@ -363,14 +435,14 @@ async fn metered<T: Metered>(
             metrics.upstream(provider, started.elapsed());
             let e = ApiError::from(e);
             metrics.upstream_error(provider, e.code);
-            record_failure(req, p, hold, T::ENDPOINT, false, ask.model).await;
+            record_failure(req, p, hold, T::ENDPOINT, false, &ask.model).await;
             return Err(e);
         }
     };
     let (cost, unpriced) = match resp.delivered_bytes() {
         Some(delivered) => charge(
             &req.state.client,
-            &candidates(ask.model, ask.fallbacks),
+            &candidates(&ask.model, &ask.fallbacks),
             resp.provider(),
             resp.cost(),
             || Usage::new(ask.counted_prompt, billing::counted_tokens(delivered)),
@@ -378,7 +450,12 @@ async fn metered<T: Metered>(
         None => resp.cost().map_or((Usd::ZERO, true), |c| (c.total, false)),
     };
     let usage = resp.usage();
-    settle(
+    let status = if client_gone.load(Ordering::Acquire) {
+        UsageStatus::ClientDisconnected
+    } else {
+        UsageStatus::Completed
+    };
+    let cost = settle(
         req,
         p,
         hold,
@@ -391,7 +468,7 @@ async fn metered<T: Metered>(
             images: resp.images(),
             cost,
             unpriced,
-            status: UsageStatus::Completed,
+            status,
         },
     )
     .await?;
@@ -423,16 +500,16 @@ pub async fn chat(
     chat: ChatRequest,
 ) -> Result<Outcome<ChatResponse>, ApiError> {
     let quote = req.state.policy.chat(&req.state.client, &chat)?;
-    let (model, fallbacks) = (chat.model.clone(), chat.fallbacks.clone());
     let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
     let ask = Ask {
         quote,
-        model: &model,
-        fallbacks: &fallbacks,
+        model: chat.model.clone(),
+        fallbacks: chat.fallbacks.clone(),
         counted_prompt,
         tokens: chat_rate_tokens(&chat, counted_prompt),
     };
-    metered(req, p, ask, req.state.client.chat(chat)).await
+    let client = req.state.client.clone();
+    metered(req, p, ask, async move { client.chat(chat).await }).await
 }
 
 /// A text completion.
@@ -442,18 +519,18 @@ pub async fn completion(
     c: CompletionRequest,
 ) -> Result<Outcome<CompletionResponse>, ApiError> {
     let quote = req.state.policy.completion(&req.state.client, &c)?;
-    let (model, fallbacks) = (c.model.clone(), c.fallbacks.clone());
     let counted_prompt = counted_texts(c.prompt.as_vec());
     let calls = len64(c.prompt.as_vec().len()).saturating_mul(u64::from(c.n.unwrap_or(1).max(1)));
     let ask = Ask {
         quote,
-        model: &model,
-        fallbacks: &fallbacks,
+        model: c.model.clone(),
+        fallbacks: c.fallbacks.clone(),
         counted_prompt,
         tokens: counted_prompt
             .saturating_add(c.max_output_tokens().unwrap_or(0).saturating_mul(calls)),
     };
-    metered(req, p, ask, req.state.client.completions(c)).await
+    let client = req.state.client.clone();
+    metered(req, p, ask, async move { client.completions(c).await }).await
 }
 
 /// Embeddings.
@@ -463,16 +540,16 @@ pub async fn embeddings(
     e: EmbeddingRequest,
 ) -> Result<Outcome<EmbeddingResponse>, ApiError> {
     let quote = req.state.policy.embeddings(&req.state.client, &e)?;
-    let (model, fallbacks) = (e.model.clone(), e.fallbacks.clone());
     let counted_prompt = counted_texts(e.input.as_vec());
     let ask = Ask {
         quote,
-        model: &model,
-        fallbacks: &fallbacks,
+        model: e.model.clone(),
+        fallbacks: e.fallbacks.clone(),
         counted_prompt,
         tokens: counted_prompt,
     };
-    metered(req, p, ask, req.state.client.embeddings(e)).await
+    let client = req.state.client.clone();
+    metered(req, p, ask, async move { client.embeddings(e).await }).await
 }
 
 /// Image generation.
@@ -482,13 +559,13 @@ pub async fn images(
     i: ImageRequest,
 ) -> Result<Outcome<ImageResponse>, ApiError> {
     let quote = req.state.policy.images(&req.state.client, &i)?;
-    let (model, fallbacks) = (i.model.clone(), i.fallbacks.clone());
     let ask = Ask {
         quote,
-        model: &model,
-        fallbacks: &fallbacks,
+        model: i.model.clone(),
+        fallbacks: i.fallbacks.clone(),
         counted_prompt: 0,
         tokens: billing::counted_tokens(len64(i.prompt.len())),
     };
-    metered(req, p, ask, req.state.client.images(i)).await
+    let client = req.state.client.clone();
+    metered(req, p, ask, async move { client.images(i).await }).await
 }

@@ -189,7 +189,7 @@ impl Relay {
                     chunk.usage = None;
                 }
             }
-            let wire = ChunkWire::new(&chunk, &wire_model, cost.map(|c| c.total));
+            let wire = ChunkWire::new(&chunk, &wire_model, cost.map(|c| self.hold.cap(c.total)));
             let mut event = Vec::with_capacity(256);
             event.extend_from_slice(b"data: ");
             if serde_json::to_writer(&mut event, &wire).is_err() {

@@ -630,7 +630,7 @@ impl futures_util::Stream for ExportRx {
 }
 
 /// The CSV columns, in order.
-const CSV_HEADER: &str = "request_id,created_at,created_at_ms,user_id,username,key_id,endpoint,provider,model,stream,status,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,reasoning_tokens,images,cost,unpriced,latency_ms\r\n";
+const CSV_HEADER: &str = "request_id,created_at,created_at_ms,user_id,username,key_id,endpoint,provider,model,stream,status,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,reasoning_tokens,images,cost,overrun,unpriced,latency_ms\r\n";
 
 /// One RFC 4180 record (CRLF line end).
 fn csv_row(out: &mut Vec<u8>, row: &UsageRow, username: &str) {
@@ -638,7 +638,7 @@ fn csv_row(out: &mut Vec<u8>, row: &UsageRow, username: &str) {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let fields: [&str; 20] = [
+    let fields: [&str; 21] = [
         &row.request_id,
         &crate::time::rfc3339_millis(row.created_at_ms),
         &row.created_at_ms.to_string(),
@@ -657,6 +657,7 @@ fn csv_row(out: &mut Vec<u8>, row: &UsageRow, username: &str) {
         &row.reasoning_tokens.to_string(),
         &row.images.to_string(),
         &row.cost.to_string(),
+        &row.overrun.to_string(),
         if row.unpriced { "true" } else { "false" },
         &row.latency_ms.to_string(),
     ];

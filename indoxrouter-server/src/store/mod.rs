@@ -164,8 +164,15 @@ pub struct UsageRow {
     pub reasoning_tokens: u64,
     /// Images generated.
     pub images: u32,
-    /// The charge.
+    /// The charge: the cost of the provider's reported usage, never more
+    /// than the credit held for the request.
     pub cost: Usd,
+    /// What the provider's reported usage cost beyond the hold: served but
+    /// not charged, so that a balance never goes below zero. Zero unless a
+    /// provider over-reported or a quote fell short; the operator sees it
+    /// here, in a metric and in a warning.
+    #[serde(default)]
+    pub overrun: Usd,
     /// The model had no price and was allowed at zero cost.
     pub unpriced: bool,
     /// End-to-end latency in milliseconds.
@@ -174,6 +181,18 @@ pub struct UsageRow {
     pub status: UsageStatus,
     /// Completion time, Unix milliseconds.
     pub created_at_ms: u64,
+}
+
+impl UsageRow {
+    /// Caps the charge at `hold`, moving any excess into
+    /// [`overrun`](Self::overrun). Idempotent; every ledger applies it, so
+    /// no backend can charge more than it held.
+    pub fn cap_to(&mut self, hold: Usd) {
+        if self.cost > hold {
+            self.overrun += self.cost - hold;
+            self.cost = hold;
+        }
+    }
 }
 
 /// A credit (or debit) added by an administrator.
@@ -445,8 +464,9 @@ pub trait Ledger: Send + Sync + 'static {
     fn available(&self, user: UserId) -> Usd;
     /// Holds `amount` of `user`'s credit, or `InsufficientCredits`.
     fn reserve(&self, user: UserId, amount: Usd) -> Result<Reservation, StoreError>;
-    /// Replaces the hold with the actual charge `row.cost` and appends `row`,
-    /// in one atomic, durable write (group-committed with concurrent ones).
+    /// Replaces the hold with the actual charge `row.cost`, capped at the
+    /// hold ([`UsageRow::cap_to`]), and appends `row`, in one atomic,
+    /// durable write (group-committed with concurrent ones).
     /// Resolves to the balance after the charge once it is durable.
     fn settle(&self, reservation: Reservation, row: UsageRow) -> StoreFuture<'_, Usd>;
     /// Adds a signed credit entry; resolves to the new balance once durable.

@@ -509,6 +509,9 @@ impl Ledger for RedbStore {
         let armed = reservation.disarm().is_some();
         let user = reservation.user_id;
         row.user_id = user;
+        if armed {
+            row.cap_to(reservation.amount);
+        }
         let Some(cell) = self.account(user) else {
             return Box::pin(std::future::ready(Err(StoreError::UserNotFound)));
         };

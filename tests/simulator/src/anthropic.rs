@@ -513,6 +513,7 @@ fn messages(ctx: &Ctx<'_>) -> Result<Reply> {
         stop: &stop,
         n: 1,
         json_mode: false,
+        usage_factor: ctx.usage_factor,
     });
     // Which stop sequence cut the reply, if any: Anthropic names it.
     let matched_stop = match plan.choices.first().map(|c| &c.output) {

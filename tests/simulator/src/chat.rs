@@ -20,6 +20,8 @@ pub(crate) struct ChatRequest<'a> {
     pub stop: &'a [String],
     pub n: u64,
     pub json_mode: bool,
+    /// Multiplies the reported usage (the `overreport` fault); 1 normally.
+    pub usage_factor: u64,
 }
 
 /// What one choice says.
@@ -314,9 +316,10 @@ pub(crate) fn plan(request: &ChatRequest<'_>) -> Plan {
         }
     };
     let n = request.n.max(1);
+    let factor = request.usage_factor.max(1);
     Plan {
-        prompt_tokens,
-        completion_tokens: choice.tokens * n,
+        prompt_tokens: prompt_tokens.saturating_mul(factor),
+        completion_tokens: (choice.tokens * n).saturating_mul(factor),
         choices: vec![choice; usize::try_from(n).unwrap_or(1)],
     }
 }
@@ -360,6 +363,7 @@ mod tests {
             stop: &[],
             n: 1,
             json_mode: false,
+            usage_factor: 1,
         }
     }
 

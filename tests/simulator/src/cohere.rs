@@ -281,6 +281,7 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         stop: &stop,
         n: 1,
         json_mode,
+        usage_factor: ctx.usage_factor,
     });
     let render = Rendering {
         id: uuid(&ids::hex(

@@ -38,6 +38,13 @@ pub enum Fault {
         /// Events sent before the connection is dropped.
         after_chunks: usize,
     },
+    /// Answer normally but report this many times the usage the answer
+    /// really took (prompt and completion alike): a provider that
+    /// over-reports, for testing that a charge never exceeds its hold.
+    OverReport {
+        /// The multiplier (at least 1).
+        factor: u64,
+    },
     /// Streams: send this many SSE events, then the provider's in-stream
     /// error event, and end the body (the status stays 200). Non-streaming
     /// responses are unaffected.
@@ -116,6 +123,9 @@ impl Fault {
                 "cut" => Some(Fault::CutStream {
                     after_chunks: parse_count(key, value)?,
                 }),
+                "overreport" => Some(Fault::OverReport {
+                    factor: parse_number(key, value)?.max(1),
+                }),
                 "error" => Some(Fault::StreamError {
                     after_chunks: parse_count(key, value)?,
                 }),
@@ -162,7 +172,9 @@ impl Fault {
             Fault::Stall { after_chunks } => Effect::Stall(*after_chunks),
             Fault::CutStream { after_chunks } => Effect::Cut(*after_chunks),
             Fault::StreamError { after_chunks } => Effect::StreamError(*after_chunks),
-            Fault::Status { .. } | Fault::SlowFirstByte(_) => Effect::None,
+            Fault::Status { .. } | Fault::SlowFirstByte(_) | Fault::OverReport { .. } => {
+                Effect::None
+            }
         }
     }
 }
@@ -264,6 +276,13 @@ pub(crate) fn from_json(value: &Value) -> Result<Fault, String> {
         "stall" => Ok(Fault::Stall {
             after_chunks: count("after_chunks")?,
         }),
+        "overreport" => Ok(Fault::OverReport {
+            factor: value
+                .get("factor")
+                .and_then(Value::as_u64)
+                .ok_or("overreport fault needs a whole number 'factor'")?
+                .max(1),
+        }),
         "cut" | "cut_stream" => Ok(Fault::CutStream {
             after_chunks: count("after_chunks")?,
         }),
@@ -311,6 +330,10 @@ mod tests {
         assert_eq!(
             Fault::parse("error=2").unwrap(),
             Fault::StreamError { after_chunks: 2 }
+        );
+        assert_eq!(
+            Fault::parse("overreport=1000").unwrap(),
+            Fault::OverReport { factor: 1000 }
         );
         assert_eq!(
             Fault::parse("status=500;body={\"a\":1;\"b\":2}").unwrap(),

@@ -480,6 +480,7 @@ fn generate(ctx: &Ctx<'_>, model: &str, stream: Option<bool>) -> Result<Reply> {
         stop: &stop,
         n,
         json_mode,
+        usage_factor: ctx.usage_factor,
     });
     let thinking = config.get("thinkingConfig");
     // Protobuf JSON takes both spellings, and the Python SDK sends these in

@@ -302,6 +302,8 @@
 //! - `slow=500ms`, `slow=2s`, `slow=250` (milliseconds) — [`Fault::SlowFirstByte`]
 //! - `stall=2` — [`Fault::Stall`]
 //! - `cut=3` — [`Fault::CutStream`]
+//! - `overreport=1000` — [`Fault::OverReport`]: the usage the answer
+//!   reports (prompt and completion) is multiplied by 1000
 //! - `error=3` — [`Fault::StreamError`]: after 3 events, the provider's
 //!   in-stream error (Anthropic: an `error` event with `overloaded_error`;
 //!   Gemini: a `data:` line with a 503 `UNAVAILABLE` error object; Cohere: a

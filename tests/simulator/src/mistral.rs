@@ -676,6 +676,7 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         stop: &stop,
         n: present(&body, "n").and_then(Value::as_u64).unwrap_or(1),
         json_mode,
+        usage_factor: ctx.usage_factor,
     });
     let rendering = ChatRendering {
         id: ids::hex(ids::seed(&["mistral-chat", &ctx.seq.to_string()]), 32),

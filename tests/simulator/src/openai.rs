@@ -826,6 +826,7 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         stop: &stop,
         n: positive(n),
         json_mode,
+        usage_factor: ctx.usage_factor,
     });
     let reasoning_tokens = if reasoning {
         2 * plan.completion_tokens

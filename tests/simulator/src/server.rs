@@ -41,6 +41,8 @@ pub(crate) struct Ctx<'a> {
     pub root: &'a str,
     /// The key requests must carry, if one is configured.
     pub api_key: Option<&'a str>,
+    /// Usage is reported this many times over (the `overreport` fault).
+    pub usage_factor: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +197,7 @@ async fn serve(
         headers: redacted_headers(&parts.headers),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     });
-    let ctx = Ctx {
+    let mut ctx = Ctx {
         method: &parts.method,
         path: provider_path,
         query: parts.uri.query(),
@@ -204,6 +206,7 @@ async fn serve(
         seq: state.next_seq(),
         root: &state.root,
         api_key: state.config.api_key.as_deref(),
+        usage_factor: 1,
     };
 
     // A fault named in the request wins over queued ones and leaves them queued.
@@ -225,6 +228,9 @@ async fn serve(
         None => state.take_fault(provider.name()),
     };
 
+    if let Some(Fault::OverReport { factor }) = &fault {
+        ctx.usage_factor = *factor;
+    }
     if let Some(Fault::SlowFirstByte(delay)) = &fault {
         tokio::time::sleep(*delay).await;
     }
