@@ -1,12 +1,33 @@
 //! What a request may cost before it runs, and what it did cost after.
 //!
-//! Before a provider call the server reserves an upper bound: prompt tokens
-//! bounded by the prompt's UTF-8 byte count (every BPE token covers at least
-//! one byte) plus a per-message allowance, and the output bounded by
-//! `max_tokens` (or the model's maximum output) for every choice, priced at the
-//! most expensive tier. Images in a prompt have no byte bound; they are
-//! reserved at [`IMAGE_PART_TOKENS`] each, so a reservation can rarely fall
-//! short — the charge is then still the provider-reported cost.
+//! Before a provider call the server reserves a **proven upper bound** on
+//! the charge, and the ledger never charges more than it reserved (see
+//! `UsageRow::cap_to`). For a chat the bound is built so that an honest
+//! provider report cannot exceed it:
+//!
+//! - **Output**: the request's own limit (`max_tokens` or
+//!   `max_completion_tokens`, the smaller if both), else the model's maximum
+//!   output, never above that maximum — and the server *sends* that limit
+//!   to the provider explicitly ([`PricePolicy::chat`] rewrites the
+//!   request), so the provider cannot generate past what was held, for every
+//!   choice (`n`). Reasoning and thinking tokens are inside that limit for
+//!   OpenAI (`max_completion_tokens`), Anthropic (`budget_tokens` must be
+//!   below `max_tokens`), Mistral and Cohere; Gemini's thinking budget is
+//!   not reliably inside `maxOutputTokens`, so reasoning-capable Gemini
+//!   models add [`GEMINI_MAX_THINKING_TOKENS`].
+//! - **Input**: every byte that becomes prompt — message text, names, tool
+//!   calls, unknown message fields, tool definitions, schemas and every
+//!   forwarded `extra` field — bounds tokens one byte each (a BPE token covers
+//!   at least one byte), plus [`MESSAGE_OVERHEAD_TOKENS`] per message,
+//!   [`REQUEST_OVERHEAD_TOKENS`], and [`TOOL_PROMPT_TOKENS`] when tools are
+//!   sent (Anthropic's documented tool-use system prompt is a few hundred).
+//!   Images count by the provider's own ceiling per image
+//!   ([`image_tokens`]); a part the byte rule cannot bound (files, audio,
+//!   video, URLs, unknown part types) makes the bound the model's context
+//!   window, and no prompt bound exceeds the context window.
+//! - **Options that change the price** and that the catalog does not price
+//!   (`service_tier` other than `auto`/`default`, `web_search_options`) are
+//!   refused with 400 naming the field, never billed at the standard price.
 //!
 //! After the call the charge is the core's exact cost of the provider's
 //! reported usage. When a provider reports no usage (a stream cut off or
@@ -23,10 +44,28 @@ use indoxrouter::{Client, ModelInfo, Usd};
 
 use crate::error::ApiError;
 
-/// Tokens reserved per image in a prompt.
-pub const IMAGE_PART_TOKENS: u64 = 6_000;
-/// Tokens of framing per message (role markers, separators).
+/// Tokens of framing per message (role markers, separators). OpenAI's
+/// documented count is 3 or 4.
 pub const MESSAGE_OVERHEAD_TOKENS: u64 = 8;
+/// Tokens of framing per request (OpenAI primes every reply with 3).
+pub const REQUEST_OVERHEAD_TOKENS: u64 = 16;
+/// Tokens a provider adds on its side when tools are sent. Anthropic
+/// documents a tool-use system prompt of 264–530 tokens depending on the
+/// model and `tool_choice`; the others add less.
+pub const TOOL_PROMPT_TOKENS: u64 = 1_000;
+/// The largest thinking budget a Gemini model accepts (2.5 Pro: 32,768;
+/// Flash: 24,576), added to the output bound of reasoning-capable Gemini
+/// models.
+pub const GEMINI_MAX_THINKING_TOKENS: u64 = 32_768;
+/// Prompt bound for a request the byte rule cannot bound, on a model whose
+/// context window the catalog does not give: the largest context any
+/// catalogued model has (2M tokens).
+pub const UNKNOWN_CONTEXT_TOKENS: u64 = 2_000_000;
+/// `service_tier` values billed at the standard price.
+const STANDARD_SERVICE_TIERS: [&str; 2] = ["auto", "default"];
+/// Request fields that add charges the catalog does not price (per-query
+/// search fees): refused rather than billed at the standard price.
+const UNPRICED_OPTIONS: [&str; 1] = ["web_search_options"];
 /// Output reserved when neither the request nor the catalog bounds it.
 pub const DEFAULT_MAX_OUTPUT: u64 = 4_096;
 /// Output tokens reserved per image for token-priced image models.
@@ -108,14 +147,27 @@ impl PricePolicy {
         Ok(quote)
     }
 
-    /// Quote for a chat request.
-    pub fn chat(self, client: &Client, req: &ChatRequest) -> Result<Quote, ApiError> {
-        let prompt = chat_prompt_bound(&req.messages, req);
-        let requested = req.max_output_tokens();
+    /// Quote for a chat request. First makes the request's output limit
+    /// explicit — the smaller of `max_tokens` and `max_completion_tokens`,
+    /// else the model's maximum output, never above it — so the provider is
+    /// told exactly what was held; refuses options the catalog cannot price.
+    pub fn chat(self, client: &Client, req: &mut ChatRequest) -> Result<Quote, ApiError> {
+        refuse_unpriced_options(req)?;
+        let primary = client.model(&req.model).ok();
+        let limit = output_limit(req, primary)?;
+        req.max_tokens = Some(u32::try_from(limit).unwrap_or(u32::MAX));
+        let prompt = PromptBound::of(req);
+        // Predicted output (OpenAI `prediction`) is billed as completion tokens.
+        let predicted = req.extra.get("prediction").map_or(0, json_len);
         let n = u64::from(req.n.unwrap_or(1).max(1));
         self.quote(client, models(&req.model, &req.fallbacks), |info| {
-            let out = max_output(requested, info).saturating_mul(n);
-            info.pricing.token_cost_upper_bound(prompt, out)
+            let mut out = limit.min(info.max_output_tokens.unwrap_or(u64::MAX));
+            if info.provider == "google" && info.capabilities.reasoning {
+                out = out.saturating_add(GEMINI_MAX_THINKING_TOKENS);
+            }
+            let out = out.saturating_mul(n).saturating_add(predicted);
+            info.pricing
+                .token_cost_upper_bound(prompt.for_model(info), out)
         })
     }
 
@@ -185,46 +237,167 @@ fn max_output(requested: Option<u64>, info: &ModelInfo) -> u64 {
     }
 }
 
-/// Upper bound on a chat prompt's tokens.
-fn chat_prompt_bound(messages: &[Message], req: &ChatRequest) -> u64 {
-    let mut total = messages
-        .iter()
-        .map(message_bound)
-        .fold(0, u64::saturating_add);
-    // Tool definitions and schemas are sent to the model as prompt text.
-    if let Some(tools) = &req.tools {
-        total = total.saturating_add(json_len(tools));
+/// The output limit a chat request is sent with: the smaller of the limits
+/// it sets, else the model's maximum output (or [`DEFAULT_MAX_OUTPUT`]),
+/// never above that maximum. `max_completion_tokens` is folded into
+/// `max_tokens` (the core sends it under the name each provider wants).
+fn output_limit(req: &mut ChatRequest, model: Option<&ModelInfo>) -> Result<u64, ApiError> {
+    let completion = match req.extra.remove("max_completion_tokens") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_u64().filter(|&n| n > 0).ok_or_else(|| {
+            ApiError::bad_request("`max_completion_tokens` must be a positive integer")
+                .param("max_completion_tokens")
+        })?),
+    };
+    if req.max_tokens == Some(0) {
+        return Err(
+            ApiError::bad_request("`max_tokens` must be a positive integer").param("max_tokens"),
+        );
     }
-    if let Some(format) = &req.response_format {
-        total = total.saturating_add(json_len(format));
-    }
-    total
+    let requested = match (req.max_tokens.map(u64::from), completion) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let ceiling = model.and_then(|m| m.max_output_tokens);
+    Ok(match (requested, ceiling) {
+        (Some(r), Some(c)) => r.min(c),
+        (Some(r), None) => r,
+        (None, Some(c)) => c,
+        (None, None) => DEFAULT_MAX_OUTPUT,
+    })
 }
 
-fn message_bound(m: &Message) -> u64 {
-    let mut n = MESSAGE_OVERHEAD_TOKENS;
-    match &m.content {
-        Some(Content::Text(t)) => n = n.saturating_add(bytes(t)),
-        Some(Content::Parts(parts)) => {
-            for part in parts {
-                n = n.saturating_add(match part {
-                    ContentPart::Text { text, .. } => bytes(text),
-                    ContentPart::ImageUrl { .. } => IMAGE_PART_TOKENS,
-                    ContentPart::Other(v) => json_len(v),
-                });
-            }
+/// Refuses fields that change the price in ways the catalog does not model.
+fn refuse_unpriced_options(req: &ChatRequest) -> Result<(), ApiError> {
+    if let Some(tier) = req.extra.get("service_tier") {
+        let standard = tier.is_null()
+            || tier
+                .as_str()
+                .is_some_and(|t| STANDARD_SERVICE_TIERS.contains(&t));
+        if !standard {
+            return Err(ApiError::bad_request(format!(
+                "`service_tier` {tier} is billed at its own price, which this server does not \
+                 charge; omit it or use \"auto\" or \"default\""
+            ))
+            .param("service_tier"));
         }
-        None => {}
     }
-    for call in m.tool_calls.iter().flatten() {
-        n = n
-            .saturating_add(bytes(&call.function.name))
-            .saturating_add(bytes(&call.function.arguments));
+    for field in UNPRICED_OPTIONS {
+        if req.extra.contains_key(field) {
+            return Err(ApiError::bad_request(format!(
+                "`{field}` adds provider charges this server does not price; omit it"
+            ))
+            .param(field));
+        }
     }
-    if let Some(name) = &m.name {
-        n = n.saturating_add(bytes(name));
+    Ok(())
+}
+
+/// Upper bound on a chat prompt's tokens, before the per-model parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PromptBound {
+    /// Tokens bounded by bytes and fixed overheads.
+    counted: u64,
+    /// Images in the prompt.
+    images: u64,
+    /// A part no byte count bounds: the context window is the bound.
+    unbounded: bool,
+}
+
+impl PromptBound {
+    fn of(req: &ChatRequest) -> Self {
+        let mut b = PromptBound {
+            counted: REQUEST_OVERHEAD_TOKENS,
+            images: 0,
+            unbounded: false,
+        };
+        for m in &req.messages {
+            b.add_message(m);
+        }
+        // Tool definitions, schemas and every forwarded field are sent to
+        // the model as prompt text (legacy `functions` included).
+        if let Some(tools) = &req.tools {
+            b.counted = b.counted.saturating_add(json_len(tools));
+        }
+        if let Some(format) = &req.response_format {
+            b.counted = b.counted.saturating_add(json_len(format));
+        }
+        b.counted = b.counted.saturating_add(map_len(&req.extra));
+        if req.tools.as_ref().is_some_and(|t| !t.is_empty()) || req.extra.contains_key("functions")
+        {
+            b.counted = b.counted.saturating_add(TOOL_PROMPT_TOKENS);
+        }
+        b
     }
-    n
+
+    fn add_message(&mut self, m: &Message) {
+        let mut n = MESSAGE_OVERHEAD_TOKENS;
+        match &m.content {
+            Some(Content::Text(t)) => n = n.saturating_add(bytes(t)),
+            Some(Content::Parts(parts)) => {
+                for part in parts {
+                    match part {
+                        ContentPart::Text { text, .. } => n = n.saturating_add(bytes(text)),
+                        ContentPart::ImageUrl { .. } => self.images = self.images.saturating_add(1),
+                        ContentPart::Other(_) => self.unbounded = true,
+                    }
+                }
+            }
+            None => {}
+        }
+        for call in m.tool_calls.iter().flatten() {
+            n = n.saturating_add(json_len(call));
+        }
+        for text in [&m.name, &m.tool_call_id, &m.reasoning_content, &m.refusal]
+            .into_iter()
+            .flatten()
+        {
+            n = n.saturating_add(bytes(text));
+        }
+        // Message-level fields the core does not model (a legacy
+        // `function_call`, say) are forwarded, so they count.
+        n = n.saturating_add(map_len(&m.extra));
+        self.counted = self.counted.saturating_add(n);
+    }
+
+    /// The bound on `info`: never above its context window, which is the
+    /// bound outright when a part cannot be bounded by its bytes.
+    fn for_model(self, info: &ModelInfo) -> u64 {
+        let context = info.context_window.unwrap_or(UNKNOWN_CONTEXT_TOKENS);
+        if self.unbounded {
+            return context;
+        }
+        let images = match image_tokens(&info.provider) {
+            Some(per_image) => self.images.saturating_mul(per_image),
+            None if self.images > 0 => context,
+            None => 0,
+        };
+        self.counted.saturating_add(images).min(context)
+    }
+}
+
+/// The most tokens one image in a prompt can cost on `provider`, by the
+/// provider's published formula; `None` where no formula bounds it (the
+/// context window is then the bound).
+///
+/// - OpenAI: an image is fitted in 2048×2048, then its short side scaled
+///   to 768, and priced per 512-pixel tile: at most 8 tiles. The costliest
+///   published per-model rate is gpt-4o-mini's 2,833 + 5,667 per tile.
+/// - Anthropic: images are scaled to at most about 1.15 megapixels (long
+///   edge 1,568), priced at width × height / 750 tokens.
+/// - Gemini tiles large images into 768-pixel tiles without a published
+///   cap; Mistral and Cohere publish no per-image ceiling.
+pub fn image_tokens(provider: &str) -> Option<u64> {
+    match provider {
+        "openai" => Some(2_833 + 5_667 * 8),
+        "anthropic" => Some(1_568 * 1_568 / 750 + 1),
+        _ => None,
+    }
+}
+
+/// Length of a map of forwarded fields as JSON; nothing when empty.
+fn map_len(m: &serde_json::Map<String, serde_json::Value>) -> u64 {
+    if m.is_empty() { 0 } else { json_len(m) }
 }
 
 /// Length of `v` as JSON, counted without building the string.
@@ -284,24 +457,150 @@ mod tests {
         Client::builder().no_env().build().unwrap()
     }
 
+    const POLICY: PricePolicy = PricePolicy {
+        allow_unpriced: false,
+    };
+
+    fn quote(c: &Client, req: &mut ChatRequest) -> Quote {
+        POLICY.chat(c, req).unwrap()
+    }
+
     #[test]
     fn chat_quote_bounds_prompt_by_bytes_and_output_by_max_tokens() {
         let c = client();
-        let req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hello world")])
+        let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hello world")])
             .max_tokens(100);
-        let q = PricePolicy {
-            allow_unpriced: false,
-        }
-        .chat(&c, &req)
-        .unwrap();
+        let q = quote(&c, &mut req);
         let info = c.model("openai/gpt-4o-mini").unwrap();
         let expected = info
             .pricing
-            .token_cost_upper_bound(11 + MESSAGE_OVERHEAD_TOKENS, 100)
+            .token_cost_upper_bound(11 + MESSAGE_OVERHEAD_TOKENS + REQUEST_OVERHEAD_TOKENS, 100)
             .unwrap();
         assert_eq!(q.amount, expected);
         assert!(!q.unpriced);
-        assert!(q.amount > Usd::ZERO);
+        assert_eq!(req.max_tokens, Some(100));
+    }
+
+    #[test]
+    fn the_output_limit_is_made_explicit_and_never_above_the_model_maximum() {
+        let c = client();
+        let max = c
+            .model("openai/gpt-4o-mini")
+            .unwrap()
+            .max_output_tokens
+            .unwrap();
+        // None given: the model's maximum is sent.
+        let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);
+        quote(&c, &mut req);
+        assert_eq!(req.max_tokens.map(u64::from), Some(max));
+        // Above the maximum: clamped, and the clamped value is what is sent.
+        let mut req =
+            ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]).max_tokens(u32::MAX);
+        quote(&c, &mut req);
+        assert_eq!(req.max_tokens.map(u64::from), Some(max));
+        // Both fields: the smaller is held and sent, the other removed.
+        let mut req =
+            ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]).max_tokens(10);
+        req.extra
+            .insert("max_completion_tokens".into(), serde_json::json!(5000));
+        let small = quote(&c, &mut req);
+        assert_eq!(req.max_tokens, Some(10));
+        assert!(!req.extra.contains_key("max_completion_tokens"));
+        let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);
+        req.extra
+            .insert("max_completion_tokens".into(), serde_json::json!(7));
+        quote(&c, &mut req);
+        assert_eq!(req.max_tokens, Some(7));
+        let mut big =
+            ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]).max_tokens(5000);
+        assert!(quote(&c, &mut big).amount > small.amount);
+        // A limit that is not a positive integer is refused, naming the field.
+        let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);
+        req.extra
+            .insert("max_completion_tokens".into(), serde_json::json!("lots"));
+        let err = POLICY.chat(&c, &mut req).unwrap_err();
+        assert_eq!(
+            (err.status.as_u16(), err.param.as_deref()),
+            (400, Some("max_completion_tokens"))
+        );
+    }
+
+    #[test]
+    fn parts_the_bytes_cannot_bound_hold_the_context_window() {
+        let c = client();
+        let info = c.model("google/gemini-2.5-flash-lite").unwrap();
+        let video = Message {
+            content: Some(Content::Parts(vec![
+                ContentPart::text("summarize"),
+                ContentPart::Other(serde_json::json!({"type": "file", "file": {"file_id": "f"}})),
+            ])),
+            ..Message::user("")
+        };
+        let mut req = ChatRequest::new("google/gemini-2.5-flash-lite", vec![video]).max_tokens(1);
+        let q = quote(&c, &mut req);
+        // A reasoning-capable Gemini model also holds its thinking budget.
+        assert!(info.capabilities.reasoning);
+        let expected = info
+            .pricing
+            .token_cost_upper_bound(info.context_window.unwrap(), 1 + GEMINI_MAX_THINKING_TOKENS)
+            .unwrap();
+        assert_eq!(q.amount, expected);
+    }
+
+    #[test]
+    fn images_hold_the_provider_ceiling_and_forwarded_fields_count() {
+        let c = client();
+        let image = |model: &str| {
+            let m = Message {
+                content: Some(Content::Parts(vec![ContentPart::image_url(
+                    "https://x/y.png",
+                )])),
+                ..Message::user("")
+            };
+            ChatRequest::new(model, vec![m]).max_tokens(1)
+        };
+        let info = c.model("anthropic/claude-haiku-4-5").unwrap();
+        let q = quote(&c, &mut image("anthropic/claude-haiku-4-5"));
+        let prompt =
+            image_tokens("anthropic").unwrap() + MESSAGE_OVERHEAD_TOKENS + REQUEST_OVERHEAD_TOKENS;
+        assert_eq!(
+            q.amount,
+            info.pricing.token_cost_upper_bound(prompt, 1).unwrap()
+        );
+
+        let plain = quote(
+            &c,
+            &mut ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]).max_tokens(1),
+        );
+        let mut legacy =
+            ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]).max_tokens(1);
+        legacy.extra.insert(
+            "functions".into(),
+            serde_json::json!([{"name": "f", "parameters": {"type": "object"}}]),
+        );
+        assert!(quote(&c, &mut legacy).amount > plain.amount);
+    }
+
+    #[test]
+    fn price_changing_options_are_refused_by_name() {
+        let c = client();
+        for (field, value) in [
+            ("service_tier", serde_json::json!("priority")),
+            ("service_tier", serde_json::json!("flex")),
+            ("web_search_options", serde_json::json!({})),
+        ] {
+            let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);
+            req.extra.insert(field.into(), value);
+            let err = POLICY.chat(&c, &mut req).unwrap_err();
+            assert_eq!(
+                (err.status.as_u16(), err.param.as_deref()),
+                (400, Some(field))
+            );
+        }
+        let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);
+        req.extra
+            .insert("service_tier".into(), serde_json::json!("auto"));
+        assert!(POLICY.chat(&c, &mut req).is_ok());
     }
 
     #[test]
@@ -310,27 +609,20 @@ mod tests {
         let cheap =
             ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]).max_tokens(10);
         let both = cheap.clone().fallbacks(["openai/gpt-4o"]);
-        let p = PricePolicy {
-            allow_unpriced: false,
-        };
-        assert!(p.chat(&c, &both).unwrap().amount > p.chat(&c, &cheap).unwrap().amount);
+        assert!(quote(&c, &mut both.clone()).amount > quote(&c, &mut cheap.clone()).amount);
     }
 
     #[test]
     fn unpriced_models_are_refused_unless_allowed() {
         let c = client();
         let req = ChatRequest::new("ollama/llama3", vec![Message::user("hi")]);
-        let err = PricePolicy {
-            allow_unpriced: false,
-        }
-        .chat(&c, &req)
-        .unwrap_err();
+        let err = POLICY.chat(&c, &mut req.clone()).unwrap_err();
         assert_eq!(err.code, "model_not_found");
         assert_eq!(err.status, http::StatusCode::NOT_FOUND);
         let q = PricePolicy {
             allow_unpriced: true,
         }
-        .chat(&c, &req)
+        .chat(&c, &mut req.clone())
         .unwrap();
         assert!(q.unpriced);
         assert_eq!(q.amount, Usd::ZERO);

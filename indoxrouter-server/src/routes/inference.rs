@@ -497,16 +497,19 @@ pub(super) fn chat_rate_tokens(chat: &ChatRequest, counted_prompt: u64) -> u64 {
 pub async fn chat(
     req: &Req,
     p: &Principal,
-    chat: ChatRequest,
+    mut chat: ChatRequest,
 ) -> Result<Outcome<ChatResponse>, ApiError> {
-    let quote = req.state.policy.chat(&req.state.client, &chat)?;
     let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
+    // The rate estimate uses the caller's own output limit, before the
+    // quote makes it explicit.
+    let tokens = chat_rate_tokens(&chat, counted_prompt);
+    let quote = req.state.policy.chat(&req.state.client, &mut chat)?;
     let ask = Ask {
         quote,
         model: chat.model.clone(),
         fallbacks: chat.fallbacks.clone(),
         counted_prompt,
-        tokens: chat_rate_tokens(&chat, counted_prompt),
+        tokens,
     };
     let client = req.state.client.clone();
     metered(req, p, ask, async move { client.chat(chat).await }).await

@@ -44,19 +44,15 @@ const CHANNEL_CHUNKS: usize = 32;
 pub(super) async fn chat(
     req: Req,
     p: Principal,
-    chat: ChatRequest,
+    mut chat: ChatRequest,
     include_usage: bool,
 ) -> Result<Response, ApiError> {
     let state = req.state.clone();
-    let quote = state.policy.chat(&state.client, &chat)?;
     let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
-    let hold = inference::admit(
-        &req,
-        &p,
-        quote,
-        inference::chat_rate_tokens(&chat, counted_prompt),
-    )
-    .await?;
+    // The caller's own output limit, before the quote makes it explicit.
+    let tokens = inference::chat_rate_tokens(&chat, counted_prompt);
+    let quote = state.policy.chat(&state.client, &mut chat)?;
+    let hold = inference::admit(&req, &p, quote, tokens).await?;
     let candidates: Vec<String> = std::iter::once(chat.model.clone())
         .chain(chat.fallbacks.iter().cloned())
         .collect();
