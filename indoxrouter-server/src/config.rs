@@ -73,6 +73,10 @@ pub struct Config {
     /// on a stream whose provider has been silent this long (reasoning models
     /// think for minutes), so proxies and load balancers keep it open.
     pub sse_keepalive: Duration,
+    /// `INDOXROUTER_DRAIN_SECONDS`, default 30: how long a stream whose
+    /// client went away keeps reading the provider (without relaying) for
+    /// its usage report, so the call is billed by what the provider counted.
+    pub drain: Duration,
     /// `INDOXROUTER_RATE_LIMITS`, default true: enforce per-minute limits.
     pub rate_limits: bool,
     /// `INDOXROUTER_TIERS` (`name=rpm:tpm,…`) and `INDOXROUTER_DEFAULT_TIER`.
@@ -206,6 +210,9 @@ impl Config {
                     .unwrap_or(15)
                     .max(1),
             ),
+            drain: Duration::from_secs(
+                parse("INDOXROUTER_DRAIN_SECONDS", "seconds")?.unwrap_or(30),
+            ),
             rate_limits: flag_or("INDOXROUTER_RATE_LIMITS", true)?,
             tiers: Tiers::parse(
                 get("INDOXROUTER_TIERS").as_deref(),
@@ -241,6 +248,7 @@ impl Config {
             log_json: false,
             shutdown_grace: Duration::from_secs(30),
             sse_keepalive: Duration::from_secs(15),
+            drain: Duration::from_secs(30),
             rate_limits: true,
             // Roomy enough that tests of other features never meet a limit;
             // rate-limit tests assign tighter tiers explicitly.

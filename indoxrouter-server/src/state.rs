@@ -46,6 +46,8 @@ pub struct AppState {
     pub shutdown_grace: std::time::Duration,
     /// Silence after which a stream gets a keep-alive comment.
     pub sse_keepalive: std::time::Duration,
+    /// How long an abandoned stream keeps reading for its usage report.
+    pub drain: std::time::Duration,
     /// Default models for seed requests that name none.
     pub defaults: DefaultModels,
     /// Streams still billing; shutdown waits for them.
@@ -168,6 +170,7 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             shutdown_grace: config.shutdown_grace,
             sse_keepalive: config.sse_keepalive,
+            drain: config.drain,
             defaults: DefaultModels::default(),
             streams: TaskTracker::new(),
             interrupt: CancellationToken::new(),

@@ -206,8 +206,8 @@ async fn a_cut_stream_bills_the_delivered_tokens_by_the_documented_rule() {
 }
 
 #[tokio::test]
-async fn a_client_that_disconnects_cancels_upstream_and_is_billed() {
-    let h = start().await;
+async fn a_client_that_disconnects_is_billed_and_upstream_closes_after_the_drain_bound() {
+    let h = start_with(|c| c.drain = std::time::Duration::from_millis(300)).await;
     let key = h.user_with_key("frank", "1").await;
     h.sim.push_fault(
         "openai",
@@ -613,4 +613,79 @@ async fn a_non_streamed_call_whose_client_hangs_up_is_still_billed() {
         .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(usd(v["usage"]["cost"].as_str().unwrap()), cost);
+}
+
+/// Polls the caller's usage rows until one appears.
+async fn first_row(h: &Harness, key: &str) -> Value {
+    for _ in 0..250 {
+        if let Some(row) = h.usage(key).await.into_iter().next() {
+            return row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no usage row");
+}
+
+#[tokio::test]
+async fn a_stream_whose_client_leaves_is_billed_the_usage_the_provider_reports_later() {
+    let h = start().await;
+    let key = h.user_with_key("kim", "1").await;
+    // The same request, not streamed, for the reference price.
+    let reference = h
+        .post("/v1/chat/completions", &key, chat_body("tell me a story"))
+        .await;
+    let v: Value = reference.json().await.unwrap();
+    let expected = usd(v["usage"]["cost"].as_str().unwrap());
+
+    // A slow provider: the client reads one event and leaves; the usage
+    // report arrives after that, within the drain bound.
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::Drip(std::time::Duration::from_millis(100)),
+    );
+    let mut body = chat_body("tell me a story");
+    body["stream"] = json!(true);
+    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    assert!(r.chunk().await.unwrap().unwrap().starts_with(b"data: "));
+    drop(r);
+    let mut streamed = None;
+    for _ in 0..250 {
+        streamed = h
+            .usage(&key)
+            .await
+            .into_iter()
+            .find(|r| r["stream"] == true);
+        if streamed.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let row = streamed.expect("a row for the abandoned stream");
+    assert_eq!(row["status"], "client_disconnected");
+    assert_eq!(usd(row["cost"].as_str().unwrap()), expected, "{row}");
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_before_the_first_token_still_pays_for_its_prompt() {
+    let h = start_with(|c| c.drain = std::time::Duration::from_millis(200)).await;
+    let key = h.user_with_key("lee", "1").await;
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::Stall { after_chunks: 0 },
+    );
+    let mut body = chat_body("a prompt the provider has processed");
+    body["stream"] = json!(true);
+    let r = h.post("/v1/chat/completions", &key, body).await;
+    assert_eq!(r.status(), 200);
+    drop(r);
+    let row = first_row(&h, &key).await;
+    assert_eq!(row["status"], "client_disconnected");
+    assert_eq!(row["completion_tokens"], 0);
+    assert!(row["prompt_tokens"].as_u64().unwrap() > 0);
+    let cost = usd(row["cost"].as_str().unwrap());
+    assert!(
+        cost > indoxrouter::Usd::ZERO,
+        "a processed prompt billed nothing"
+    );
+    assert_eq!(usd("1") - usd(&h.balance(&key).await), cost);
 }

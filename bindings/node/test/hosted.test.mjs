@@ -151,7 +151,8 @@ test('a stream carries the cost on its last chunk and the charge is settled when
 test('break closes the stream through the server to the provider, and what was delivered is billed', async () => {
   const { user, client } = await fresh()
   // The provider sends two events and then holds its stream open until the
-  // server hangs up, which the server does only once this client has gone.
+  // server hangs up: once this client has gone and the drain bound (1 s
+  // here) has passed without a usage report.
   await sim.fault('openai', 'stall=2')
   // Kept reachable, so only `break` (not finalization) can close it.
   const stream = client.chatStream({ model: MODEL, messages: say('Say hello') })
@@ -164,7 +165,7 @@ test('break closes the stream through the server to the provider, and what was d
   }
   assert.equal(seen, 1)
   // Promptly: client → server connection closed, server → provider dropped.
-  await sim.waitNoOpenStreams(2000)
+  await sim.waitNoOpenStreams(5000)
   assert.deepEqual(await stream.next(), { done: true, value: undefined })
   const [row] = await waitFor('the abandoned stream to be settled', async () => {
     const rows = await user.usage()
@@ -188,7 +189,7 @@ test('an AbortSignal cancels a hosted stream', async () => {
     }
   }, (e) => e instanceof AbortError && e.code === 'aborted')
   assert.ok(seen >= 1)
-  await sim.waitNoOpenStreams(2000)
+  await sim.waitNoOpenStreams(5000)
   const [row] = await waitFor('the aborted stream to be settled', async () => {
     const rows = await user.usage()
     return rows.length > 0 ? rows : null

@@ -350,6 +350,8 @@ def server(sim: Sim) -> Iterator[Server]:
         # Roomy by default; the rate-limit test gives a key the `tight` tier.
         "INDOXROUTER_TIERS": "tight=1:100000,roomy=100000:100000000",
         "INDOXROUTER_DEFAULT_TIER": "roomy",
+        # An abandoned stream reads its provider for usage this long (default 30).
+        "INDOXROUTER_DRAIN_SECONDS": "1",
         "NO_COLOR": "1",
         "OPENAI_API_KEY": sim.api_key,
         "OPENAI_BASE_URL": urls["openai"],

@@ -128,7 +128,10 @@ def test_ctrl_c_interrupts_a_blocking_call(sim):
     sim.fault({"type": "slow", "ms": 20000}, provider="openai")
     script = textwrap.dedent(
         f"""
-        import sys, time, indoxrouter
+        import signal, sys, time, indoxrouter
+        # A shell that starts the test suite in the background makes its
+        # children ignore SIGINT; this script needs Python's own handler.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         c = indoxrouter.Client(api_keys={{"openai": {sim.api_key!r}}},
                                base_urls={{"openai": {sim.root + '/openai/v1'!r}}},
                                use_env=False, max_retries=0)

@@ -122,7 +122,8 @@ def test_stream_break_closes_the_upstream_and_bills_what_was_delivered(
     hosted: Client, user: HostedUser, sim: Sim
 ):
     # The provider sends two events, then holds its stream open until the
-    # server hangs up, which it does only when this client has gone.
+    # server hangs up: once this client has gone and the drain bound (1 s
+    # here) has passed without a usage report.
     sim.fault("stall=2", provider="openai")
     seen = 0
     for chunk in hosted.chat_stream("Say hello", model=MODEL):

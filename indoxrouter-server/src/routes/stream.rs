@@ -1,18 +1,21 @@
 //! Streamed chat: an SSE relay in OpenAI's chunk format, billed when the
 //! stream ends, however it ends.
 //!
-//! Billing rule (also in docs/api/endpoints.md):
+//! Billing rule (also in docs/guides/credit-system.md):
 //! - the provider reported usage → its exact cost, as for the same
 //!   non-streamed request (the usage chunk is forwarded with `usage.cost` when
 //!   the caller asked for `stream_options.include_usage`);
-//! - no usage (client disconnected, stream broken off, or interrupted by a
-//!   shutdown whose grace period ran out) → the counted-token
-//!   rule of [`crate::billing`] on the prompt and the text delivered so far;
-//! - nothing delivered at all → no charge.
+//! - the client went away → the relay keeps reading the provider, relaying
+//!   nothing, for up to `INDOXROUTER_DRAIN_SECONDS` until its usage report
+//!   arrives, and bills that;
+//! - still no usage (the provider broke off, the drain bound passed, or a
+//!   shutdown's grace period ran out) → the counted-token rule of
+//!   [`crate::billing`] on the prompt and the text generated so far; a
+//!   client that left before the first token still pays for its prompt;
+//! - the provider failed before producing anything → no charge.
 //!
-//! The charge is durable before `data: [DONE]` is sent. A client that
-//! disconnects cancels the upstream request at once (the upstream stream is
-//! dropped) and is billed by the same rule.
+//! Every charge is capped at the request's hold. The charge is durable
+//! before `data: [DONE]` is sent.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -197,8 +200,16 @@ impl Relay {
                 break;
             }
         }
+        if status == UsageStatus::ClientDisconnected && usage.is_none() {
+            let drained = self.drain(&mut upstream).await;
+            delivered = delivered.saturating_add(drained.bytes);
+            if let Some((u, c)) = drained.usage {
+                usage = Some(u);
+                cost = c;
+            }
+        }
         // Dropping the upstream stream closes its connection: the provider
-        // stops generating (and billing) as soon as the client is gone.
+        // stops generating (and billing).
         drop(upstream);
         let metrics = &self.req.state.metrics;
         metrics.upstream(&provider, self.started.elapsed());
@@ -222,7 +233,17 @@ impl Relay {
                 );
                 (c, unpriced, u)
             }
-            None if delivered == 0 => (indoxrouter::Usd::ZERO, false, Usage::default()),
+            // The provider failed before producing anything: nothing to bill.
+            // A client that left early still had its prompt processed, so it
+            // is billed by the counted rule below.
+            None if delivered == 0
+                && !matches!(
+                    status,
+                    UsageStatus::ClientDisconnected | UsageStatus::Interrupted
+                ) =>
+            {
+                (indoxrouter::Usd::ZERO, false, Usage::default())
+            }
             None => {
                 let counted = Usage::new(self.counted_prompt, billing::counted_tokens(delivered));
                 let (c, unpriced) =
@@ -273,6 +294,45 @@ impl Relay {
                 let _ = tx.send(Bytes::from(event)).await;
             }
         }
+    }
+}
+
+/// What reading an abandoned stream to its end found.
+struct Drained {
+    /// Text bytes generated after the client left.
+    bytes: u64,
+    /// The provider's usage report and its cost, if it came in time.
+    usage: Option<(Usage, Option<CostBreakdown>)>,
+}
+
+impl Relay {
+    /// Keeps reading a stream whose client has gone, relaying nothing, until
+    /// the provider's usage report arrives, the stream ends, the drain bound
+    /// (`INDOXROUTER_DRAIN_SECONDS`) passes or shutdown interrupts it. The
+    /// provider bills the call whether or not anyone reads it, so its own
+    /// count is the one to charge.
+    async fn drain(&self, upstream: &mut ChatStream) -> Drained {
+        let mut out = Drained {
+            bytes: 0,
+            usage: None,
+        };
+        let deadline = tokio::time::sleep(self.req.state.drain);
+        tokio::pin!(deadline);
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = self.req.state.interrupt.cancelled() => break,
+                () = &mut deadline => break,
+                next = upstream.next() => next,
+            };
+            let Some(Ok(chunk)) = next else { break };
+            out.bytes = out.bytes.saturating_add(delivered_bytes(&chunk));
+            if let Some(u) = chunk.usage {
+                out.usage = Some((u, chunk.cost));
+                break;
+            }
+        }
+        out
     }
 }
 

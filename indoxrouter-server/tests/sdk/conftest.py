@@ -215,6 +215,8 @@ def clean_env(sim: Sim, port: int, data_dir: Path) -> dict:
         # the rate-limit test gives its key the `tight` tier.
         "INDOXROUTER_TIERS": "tight=1:100000,roomy=100000:100000000",
         "INDOXROUTER_DEFAULT_TIER": "roomy",
+        # An abandoned stream reads its provider for usage this long (default 30).
+        "INDOXROUTER_DRAIN_SECONDS": "1",
         # Names as indoxrouter/src/client/config.rs reads them.
         "OPENAI_API_KEY": sim.api_key,
         "OPENAI_BASE_URL": sim.openai_base,

@@ -38,6 +38,9 @@ pub enum Fault {
         /// Events sent before the connection is dropped.
         after_chunks: usize,
     },
+    /// Streams: send every event after the first this long after the one
+    /// before (a slow provider). Non-streaming responses are unaffected.
+    Drip(Duration),
     /// Answer normally but report this many times the usage the answer
     /// really took (prompt and completion alike): a provider that
     /// over-reports, for testing that a charge never exceeds its hold.
@@ -62,6 +65,7 @@ pub(crate) enum Effect {
     Stall(usize),
     Cut(usize),
     StreamError(usize),
+    Drip(Duration),
 }
 
 impl Fault {
@@ -123,6 +127,7 @@ impl Fault {
                 "cut" => Some(Fault::CutStream {
                     after_chunks: parse_count(key, value)?,
                 }),
+                "drip" => Some(Fault::Drip(parse_duration(value)?)),
                 "overreport" => Some(Fault::OverReport {
                     factor: parse_number(key, value)?.max(1),
                 }),
@@ -172,6 +177,7 @@ impl Fault {
             Fault::Stall { after_chunks } => Effect::Stall(*after_chunks),
             Fault::CutStream { after_chunks } => Effect::Cut(*after_chunks),
             Fault::StreamError { after_chunks } => Effect::StreamError(*after_chunks),
+            Fault::Drip(every) => Effect::Drip(*every),
             Fault::Status { .. } | Fault::SlowFirstByte(_) | Fault::OverReport { .. } => {
                 Effect::None
             }
@@ -276,6 +282,12 @@ pub(crate) fn from_json(value: &Value) -> Result<Fault, String> {
         "stall" => Ok(Fault::Stall {
             after_chunks: count("after_chunks")?,
         }),
+        "drip" => Ok(Fault::Drip(Duration::from_millis(
+            value
+                .get("ms")
+                .and_then(Value::as_u64)
+                .ok_or("drip fault needs a whole number 'ms'")?,
+        ))),
         "overreport" => Ok(Fault::OverReport {
             factor: value
                 .get("factor")
@@ -330,6 +342,10 @@ mod tests {
         assert_eq!(
             Fault::parse("error=2").unwrap(),
             Fault::StreamError { after_chunks: 2 }
+        );
+        assert_eq!(
+            Fault::parse("drip=50ms").unwrap(),
+            Fault::Drip(Duration::from_millis(50))
         );
         assert_eq!(
             Fault::parse("overreport=1000").unwrap(),

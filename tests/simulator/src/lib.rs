@@ -302,6 +302,7 @@
 //! - `slow=500ms`, `slow=2s`, `slow=250` (milliseconds) — [`Fault::SlowFirstByte`]
 //! - `stall=2` — [`Fault::Stall`]
 //! - `cut=3` — [`Fault::CutStream`]
+//! - `drip=50ms` — [`Fault::Drip`]: a stream's events 50 ms apart
 //! - `overreport=1000` — [`Fault::OverReport`]: the usage the answer
 //!   reports (prompt and completion) is multiplied by 1000
 //! - `error=3` — [`Fault::StreamError`]: after 3 events, the provider's

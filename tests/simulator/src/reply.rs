@@ -151,16 +151,21 @@ fn half(bytes: &Bytes) -> Bytes {
 
 fn single(bytes: Bytes, effect: Effect) -> Body {
     match effect {
-        Effect::None | Effect::StreamError(_) => sse::whole(bytes),
+        Effect::None | Effect::StreamError(_) | Effect::Drip(_) => sse::whole(bytes),
         Effect::Malformed => sse::whole(half(&bytes)),
-        Effect::Stall(_) => sse::chunked(Vec::new(), Tail::Stall),
-        Effect::Cut(_) => sse::chunked(vec![half(&bytes)], Tail::Cut),
+        Effect::Stall(_) => sse::chunked(Vec::new(), Tail::Stall, None),
+        Effect::Cut(_) => sse::chunked(vec![half(&bytes)], Tail::Cut, None),
     }
 }
 
 fn stream(mut frames: Vec<Bytes>, error: Bytes, effect: Effect) -> Body {
+    let mut gap = None;
     let tail = match effect {
         Effect::None => Tail::Done,
+        Effect::Drip(every) => {
+            gap = Some(every);
+            Tail::Done
+        }
         Effect::Malformed => {
             frames.insert(1.min(frames.len()), sse::frame(MALFORMED_EVENT));
             Tail::Done
@@ -179,5 +184,5 @@ fn stream(mut frames: Vec<Bytes>, error: Bytes, effect: Effect) -> Body {
             Tail::Done
         }
     };
-    sse::chunked(frames, tail)
+    sse::chunked(frames, tail, gap)
 }

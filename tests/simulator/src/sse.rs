@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
@@ -53,26 +54,31 @@ pub(crate) fn whole(bytes: Bytes) -> Body {
 /// buffer whenever the body is pending, so every chunk reaches the socket as its
 /// own write instead of being coalesced with the next one. That lets clients
 /// observe real incremental delivery.
-pub(crate) fn chunked(chunks: Vec<Bytes>, tail: Tail) -> Body {
-    let state = (chunks.into_iter(), false);
-    let stream = futures_util::stream::unfold(state, move |(mut chunks, failed)| async move {
-        tokio::task::yield_now().await;
-        if let Some(chunk) = chunks.next() {
-            return Some((Ok(Frame::data(chunk)), (chunks, failed)));
-        }
-        match tail {
-            Tail::Done => None,
-            Tail::Stall => {
-                std::future::pending::<()>().await;
-                None
+pub(crate) fn chunked(chunks: Vec<Bytes>, tail: Tail, gap: Option<Duration>) -> Body {
+    let state = (chunks.into_iter(), false, true);
+    let stream =
+        futures_util::stream::unfold(state, move |(mut chunks, failed, first)| async move {
+            match gap {
+                // A slow provider: every event after the first waits `gap`.
+                Some(gap) if !first => tokio::time::sleep(gap).await,
+                _ => tokio::task::yield_now().await,
             }
-            Tail::Cut if !failed => {
-                let error = io::Error::new(io::ErrorKind::ConnectionAborted, "simulated cut");
-                Some((Err(error), (chunks, true)))
+            if let Some(chunk) = chunks.next() {
+                return Some((Ok(Frame::data(chunk)), (chunks, failed, false)));
             }
-            Tail::Cut => None,
-        }
-    });
+            match tail {
+                Tail::Done => None,
+                Tail::Stall => {
+                    std::future::pending::<()>().await;
+                    None
+                }
+                Tail::Cut if !failed => {
+                    let error = io::Error::new(io::ErrorKind::ConnectionAborted, "simulated cut");
+                    Some((Err(error), (chunks, true, false)))
+                }
+                Tail::Cut => None,
+            }
+        });
     StreamBody::new(stream).boxed_unsync()
 }
 
