@@ -689,3 +689,129 @@ async fn a_client_that_leaves_before_the_first_token_still_pays_for_its_prompt()
     );
     assert_eq!(usd("1") - usd(&h.balance(&key).await), cost);
 }
+
+/// One of the request shapes the mixed test sends, by number.
+fn mixed_body(i: usize) -> Value {
+    let text = format!("request {i}: tell me something");
+    match i % 8 {
+        // A file part: held at the context window, reported as 100k tokens.
+        0 => {
+            json!({"model": "openai/gpt-4o-mini", "max_tokens": 16, "messages": [{"role": "user", "content": [
+            {"type": "text", "text": text},
+            {"type": "file", "file": {"file_id": "file-abc"}}]}]})
+        }
+        // Gemini with a long video by reference.
+        1 => {
+            json!({"model": "google/gemini-2.5-flash-lite", "max_tokens": 1, "messages": [{"role": "user", "content": [
+            {"type": "text", "text": text},
+            {"fileData": {"mimeType": "video/mp4", "fileUri": "https://example.com/hour.mp4"}}]}]})
+        }
+        // Tools the model must call.
+        2 => json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": text}],
+            "tools": [{"type": "function", "function": {"name": "lookup", "description": "Looks a thing up",
+                "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}}],
+            "tool_choice": "required"}),
+        // Four choices.
+        3 => {
+            json!({"model": "openai/gpt-4o-mini", "n": 4, "max_tokens": 40, "messages": [{"role": "user", "content": text}]})
+        }
+        // A fallback to a pricier model (taken when a queued 500 hits the first).
+        4 => json!({"model": "openai/gpt-4o-mini", "fallbacks": ["anthropic/claude-haiku-4-5"],
+            "messages": [{"role": "user", "content": text}]}),
+        // Streams, some cut by the provider.
+        5 | 6 => json!({"model": "openai/gpt-4o-mini", "stream": true, "max_tokens": 30,
+            "messages": [{"role": "user", "content": text}]}),
+        // An image on Anthropic.
+        _ => {
+            json!({"model": "anthropic/claude-haiku-4-5", "max_tokens": 30, "messages": [{"role": "user", "content": [
+            {"type": "text", "text": text},
+            {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]})
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_mixed_requests_never_overdraw_and_never_overrun_their_holds() {
+    let h = start_with(|c| c.rate_limits = false).await;
+    let key = h.user_with_key("mia", "0.5").await;
+    for _ in 0..40 {
+        h.sim.push_fault(
+            "openai",
+            indoxrouter_simulator::Fault::Status {
+                status: 500,
+                retry_after: None,
+                body: None,
+            },
+        );
+        h.sim.push_fault(
+            "openai",
+            indoxrouter_simulator::Fault::CutStream { after_chunks: 3 },
+        );
+    }
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(48));
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let (http, url, key) = (
+                h.http.clone(),
+                format!("{}/v1/chat/completions", h.url),
+                key.clone(),
+            );
+            let limit = limit.clone();
+            tokio::spawn(async move {
+                let _permit = limit.acquire().await.unwrap();
+                let r = http
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&mixed_body(i))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let _ = r.bytes().await;
+                status
+            })
+        })
+        .collect();
+    let mut by_status = std::collections::BTreeMap::new();
+    for t in tasks {
+        *by_status.entry(t.await.unwrap()).or_insert(0) += 1;
+    }
+    assert!(
+        by_status.get(&200).copied().unwrap_or(0) > 20,
+        "{by_status:?}"
+    );
+    assert!(
+        by_status.get(&402).copied().unwrap_or(0) > 0,
+        "{by_status:?}"
+    );
+    let balance = usd(&h.balance(&key).await);
+    assert!(!balance.is_negative(), "balance {balance}");
+    let admin = h.admin().await;
+    let mut rows = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/admin/usage?limit=500&cursor={c}"),
+            None => "/api/v1/admin/usage?limit=500".to_owned(),
+        };
+        let v: Value = h.get(&path, &admin).await.json().await.unwrap();
+        rows.extend(v["data"].as_array().unwrap().iter().cloned());
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let spent: indoxrouter::Usd = rows.iter().map(|r| usd(r["cost"].as_str().unwrap())).sum();
+    assert_eq!(usd("0.5") - spent, balance, "Σ charges == balance drop");
+    let overruns: Vec<&Value> = rows.iter().filter(|r| r["overrun"] != "0").collect();
+    assert!(
+        overruns.is_empty(),
+        "an honest report exceeded its hold: {overruns:#?}"
+    );
+    // The file and video parts were billed as the provider counted them.
+    assert!(
+        rows.iter()
+            .any(|r| r["prompt_tokens"].as_u64().unwrap() >= 100_000),
+        "no media part reached the provider"
+    );
+}

@@ -8,7 +8,8 @@
 use serde_json::{Map, Value};
 
 use crate::tokens::{
-    IMAGE_TOKENS, MESSAGE_OVERHEAD, REPLY_PRIMING, TOOL_OVERHEAD, count_tokens, first_words,
+    IMAGE_TOKENS, MEDIA_TOKENS, MESSAGE_OVERHEAD, REPLY_PRIMING, TOOL_OVERHEAD, count_tokens,
+    first_words,
 };
 
 /// The parts of a chat request that shape the reply.
@@ -53,6 +54,8 @@ pub(crate) struct Plan {
 pub(crate) struct Content {
     pub texts: Vec<String>,
     pub images: u64,
+    /// File, audio, video and document parts.
+    pub media: u64,
 }
 
 impl Content {
@@ -61,7 +64,9 @@ impl Content {
     }
 
     fn tokens(&self) -> u64 {
-        self.texts.iter().map(|t| count_tokens(t)).sum::<u64>() + self.images * IMAGE_TOKENS
+        self.texts.iter().map(|t| count_tokens(t)).sum::<u64>()
+            + self.images * IMAGE_TOKENS
+            + self.media * MEDIA_TOKENS
     }
 }
 
@@ -69,6 +74,7 @@ pub(crate) fn read_content(content: Option<&Value>) -> Content {
     let mut out = Content {
         texts: Vec::new(),
         images: 0,
+        media: 0,
     };
     match content {
         Some(Value::String(text)) => out.texts.push(text.clone()),
@@ -78,6 +84,10 @@ pub(crate) fn read_content(content: Option<&Value>) -> Content {
                     Value::String(text) => out.texts.push(text.clone()),
                     Value::Object(obj) => match obj.get("type").and_then(Value::as_str) {
                         Some("image_url" | "image" | "input_image") => out.images += 1,
+                        Some(
+                            "file" | "input_file" | "input_audio" | "audio" | "video" | "document"
+                            | "media",
+                        ) => out.media += 1,
                         _ => {
                             if let Some(text) = obj.get("text").and_then(Value::as_str) {
                                 out.texts.push(text.to_owned());

@@ -367,7 +367,9 @@ fn translate(body: &Object) -> Result<Vec<Value>> {
                 if p.get("thought").and_then(Value::as_bool) != Some(true) {
                     visible.push(json!({"type": "text", "text": t}));
                 }
-            } else if p.get("inlineData").is_some() || p.get("fileData").is_some() {
+            } else if p.get("fileData").is_some() {
+                visible.push(json!({"type": "media"}));
+            } else if p.get("inlineData").is_some() {
                 visible.push(json!({"type": "image"}));
             } else if let Some(fc) = p.get("functionCall") {
                 calls.push(json!({"type": "function", "function": {

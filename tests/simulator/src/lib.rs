@@ -67,6 +67,8 @@
 //! ```text
 //! 3
 //! + per message:   4 + tokens(each text part of content) + 85 per image part
+//!                    + 100,000 per file, audio, video or document part
+//!                    (Gemini `fileData` included)
 //!                    + tokens(name) if present
 //!                    + per tool call: tokens(function.name) + tokens(function.arguments)
 //! + per tool:      8 + tokens(function.description) + number of keys in parameters.properties

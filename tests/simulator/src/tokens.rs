@@ -14,6 +14,12 @@ pub const REPLY_PRIMING: u64 = 3;
 /// Tokens charged for each image part of a message.
 pub const IMAGE_TOKENS: u64 = 85;
 
+/// Tokens charged for each file, audio, video or document part (and a
+/// Gemini `fileData` reference): about what real providers count for ten
+/// minutes of video, so a gateway that holds such a part at the size of its
+/// JSON sees the difference.
+pub const MEDIA_TOKENS: u64 = 100_000;
+
 /// Tokens charged per tool definition, before its description and properties.
 pub const TOOL_OVERHEAD: u64 = 8;
 
