@@ -732,7 +732,7 @@ fn mixed_body(i: usize) -> Value {
 
 #[tokio::test]
 async fn a_thousand_mixed_requests_never_overdraw_and_never_overrun_their_holds() {
-    let h = start_with(|c| c.rate_limits = false).await;
+    let h = start_with_client(|c| c.rate_limits = false, client_for_all).await;
     let key = h.user_with_key("mia", "0.5").await;
     for _ in 0..40 {
         h.sim.push_fault(

@@ -29,6 +29,24 @@ pub fn client_for(sim: &Simulator) -> Client {
         .base_url("openai", sim.openai_base())
         .api_key("mistral", SIM_KEY)
         .base_url("mistral", sim.mistral_base())
+        .timeout(Duration::from_secs(10))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client builds")
+}
+
+pub async fn start() -> Harness {
+    start_with(|_| {}).await
+}
+
+/// A client for all five providers of `sim`.
+pub fn client_for_all(sim: &Simulator) -> Client {
+    Client::builder()
+        .no_env()
+        .api_key("openai", SIM_KEY)
+        .base_url("openai", sim.openai_base())
+        .api_key("mistral", SIM_KEY)
+        .base_url("mistral", sim.mistral_base())
         .api_key("anthropic", SIM_KEY)
         .base_url("anthropic", sim.anthropic_base())
         .api_key("google", SIM_KEY)
@@ -41,11 +59,15 @@ pub fn client_for(sim: &Simulator) -> Client {
         .expect("client builds")
 }
 
-pub async fn start() -> Harness {
-    start_with(|_| {}).await
+pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Harness {
+    start_with_client(tweak, client_for).await
 }
 
-pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Harness {
+/// A server whose core client is made by `client` from the simulator.
+pub async fn start_with_client(
+    tweak: impl FnOnce(&mut Config),
+    client: fn(&Simulator) -> Client,
+) -> Harness {
     let sim = Simulator::start_with(SimConfig {
         api_key: Some(SIM_KEY.to_owned()),
         ..SimConfig::default()
@@ -55,7 +77,7 @@ pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(dir.path(), ADMIN_PASSWORD);
     tweak(&mut config);
-    let (state, _) = AppState::open(&config, client_for(&sim)).await.unwrap();
+    let (state, _) = AppState::open(&config, client(&sim)).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = serve::start(state.clone(), listener).unwrap();
     let url = server.url();
