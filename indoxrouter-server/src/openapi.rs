@@ -1390,7 +1390,13 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
                     "properties": {"text": {"type": "string"}, "index": uint(), "finish_reason": finish, "logprobs": {"nullable": true}}
                 }},
                 "usage": sref("Usage"),
-                "provider": {"type": "string"}
+                "provider": {"type": "string"},
+                "failed_prompts": {
+                    "type": "array",
+                    "description": "Present when some prompts of a batch failed: they are left out of `choices` and not charged; the others are.",
+                    "items": {"type": "object", "required": ["index", "code", "message"],
+                        "properties": {"index": uint(), "code": {"type": "string"}, "message": {"type": "string"}}}
+                }
             }
         }),
     );

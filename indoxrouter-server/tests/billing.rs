@@ -815,3 +815,38 @@ async fn a_thousand_mixed_requests_never_overdraw_and_never_overrun_their_holds(
         "no media part reached the provider"
     );
 }
+
+#[tokio::test]
+async fn a_batch_completion_charges_the_prompts_answered_when_another_fails() {
+    let h = start().await;
+    let key = h.user_with_key("nora", "1").await;
+    h.sim.push_fault(
+        "openai",
+        indoxrouter_simulator::Fault::Status {
+            status: 500,
+            retry_after: None,
+            body: None,
+        },
+    );
+    let r = h
+        .post(
+            "/v1/completions",
+            &key,
+            json!({"model": "openai/gpt-4o-mini", "prompt": ["one", "two", "three"], "max_tokens": 20}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["choices"].as_array().unwrap().len(), 2, "{v}");
+    let failed = v["failed_prompts"]
+        .as_array()
+        .expect("the failure is listed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["code"], "provider_unavailable");
+    let cost = usd(v["usage"]["cost"].as_str().unwrap());
+    assert!(cost > indoxrouter::Usd::ZERO);
+    assert_eq!(usd("1") - usd(&h.balance(&key).await), cost);
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(usd(rows[0]["cost"].as_str().unwrap()), cost);
+}

@@ -14,7 +14,7 @@ pub use builder::ClientBuilder;
 pub use hosted::{Balance, UsagePage, UsageRecord};
 pub use stream::{ChatStream, ChunkAccumulator};
 
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::StreamExt as _;
 
 /// Prompts of one batched completion sent at once.
 const COMPLETION_CONCURRENCY: usize = 8;
@@ -349,10 +349,35 @@ impl Client {
             .collect();
         // A few prompts at a time: a batch of thousands must not open
         // thousands of connections at once. `buffered` keeps prompt order.
-        let answers: Vec<ChatResponse> = futures_util::stream::iter(calls)
+        let results: Vec<Result<ChatResponse>> = futures_util::stream::iter(calls)
             .buffered(COMPLETION_CONCURRENCY)
-            .try_collect()
-            .await?;
+            .collect()
+            .await;
+        // Prompts that were answered were billed by the provider, so one
+        // failure must not discard the others: the answer keeps every
+        // success and lists the failures in `failed_prompts`. Only when
+        // every prompt failed is the call an error.
+        let mut answers = Vec::with_capacity(results.len());
+        let mut failed = Vec::new();
+        let mut first_error = None;
+        for (i, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(answer) => answers.push((i, answer)),
+                Err(e) => {
+                    failed.push(serde_json::json!({
+                        "index": i,
+                        "code": e.code(),
+                        "message": e.to_string(),
+                    }));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if answers.is_empty() {
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        }
         let n = req.n.unwrap_or(1).max(1);
         let mut out = CompletionResponse {
             id: String::new(),
@@ -366,8 +391,12 @@ impl Client {
             extra: Default::default(),
         };
         let mut cost: Option<CostBreakdown> = Some(CostBreakdown::default());
-        for (i, answer) in answers.into_iter().enumerate() {
-            if i == 0 {
+        if !failed.is_empty() {
+            out.extra
+                .insert("failed_prompts".into(), serde_json::Value::Array(failed));
+        }
+        for (k, (i, answer)) in answers.into_iter().enumerate() {
+            if k == 0 {
                 out.id = answer.id.replacen("chatcmpl", "cmpl", 1);
                 out.created = answer.created;
                 out.model.clone_from(&answer.model);
