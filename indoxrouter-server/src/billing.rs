@@ -26,8 +26,9 @@
 //!   video, URLs, unknown part types) makes the bound the model's context
 //!   window, and no prompt bound exceeds the context window.
 //! - **Options that change the price** and that the catalog does not price
-//!   (`service_tier` other than `auto`/`default`, `web_search_options`) are
-//!   refused with 400 naming the field, never billed at the standard price.
+//!   (`service_tier` other than `auto`/`default`, `web_search_options`, a
+//!   `cache_control` with a one-hour `ttl`) are refused with 400 naming the
+//!   field, never billed at the standard price.
 //!
 //! After the call the charge is the core's exact cost of the provider's
 //! reported usage. When a provider reports no usage (a stream cut off or
@@ -282,6 +283,30 @@ fn refuse_unpriced_options(req: &ChatRequest) -> Result<(), ApiError> {
             .param("service_tier"));
         }
     }
+    // Anthropic's one-hour cache writes cost more than the five-minute
+    // writes the catalog prices; wherever a `cache_control` asks for one.
+    let parts = req.messages.iter().flat_map(|m| match &m.content {
+        Some(Content::Parts(parts)) => parts.as_slice(),
+        _ => &[],
+    });
+    let one_hour = req
+        .messages
+        .iter()
+        .any(|m| m.extra.values().any(long_cache))
+        || req.extra.values().any(long_cache)
+        || parts
+            .filter_map(|p| match p {
+                ContentPart::Other(v) => Some(v),
+                _ => None,
+            })
+            .any(long_cache);
+    if one_hour {
+        return Err(ApiError::bad_request(
+            "`cache_control` with a `ttl` other than \"5m\" is billed at a price this server \
+             does not charge; omit the ttl",
+        )
+        .param("cache_control"));
+    }
     for field in UNPRICED_OPTIONS {
         if req.extra.contains_key(field) {
             return Err(ApiError::bad_request(format!(
@@ -291,6 +316,19 @@ fn refuse_unpriced_options(req: &ChatRequest) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// Whether `v` holds a `cache_control` whose `ttl` is not the standard
+/// five minutes, at any depth.
+fn long_cache(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+            let ttl = v.get("ttl").and_then(serde_json::Value::as_str);
+            (k == "cache_control" && ttl.is_some_and(|t| t != "5m")) || long_cache(v)
+        }),
+        serde_json::Value::Array(items) => items.iter().any(long_cache),
+        _ => false,
+    }
 }
 
 /// Upper bound on a chat prompt's tokens, before the per-model parts.
@@ -600,6 +638,19 @@ mod tests {
         let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);
         req.extra
             .insert("service_tier".into(), serde_json::json!("auto"));
+        assert!(POLICY.chat(&c, &mut req).is_ok());
+        // A one-hour cache write, at any depth of a part the core keeps verbatim.
+        let cached = |ttl: &str| Message {
+            content: Some(Content::Parts(vec![ContentPart::Other(serde_json::json!(
+                {"type": "document", "source": {"type": "text", "data": "x"},
+                 "cache_control": {"type": "ephemeral", "ttl": ttl}}
+            ))])),
+            ..Message::user("")
+        };
+        let mut req = ChatRequest::new("anthropic/claude-haiku-4-5", vec![cached("1h")]);
+        let err = POLICY.chat(&c, &mut req).unwrap_err();
+        assert_eq!(err.param.as_deref(), Some("cache_control"));
+        let mut req = ChatRequest::new("anthropic/claude-haiku-4-5", vec![cached("5m")]);
         assert!(POLICY.chat(&c, &mut req).is_ok());
     }
 
