@@ -170,17 +170,19 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
         .accepting
         .store(false, std::sync::atomic::Ordering::SeqCst);
     tracing::info!("shutting down: finishing in-flight requests");
+    let deadline = tokio::time::Instant::now() + state.shutdown_grace;
     let mut finishing = std::pin::pin!(graceful.shutdown());
-    if tokio::time::timeout(state.shutdown_grace, &mut finishing)
+    if tokio::time::timeout_at(deadline, &mut finishing)
         .await
         .is_err()
     {
-        // A stream whose provider has gone quiet would hold shutdown up until
-        // its idle timeout; interrupted streams settle what they delivered.
+        // A stream whose provider has gone quiet, or whose client stopped
+        // reading, would hold shutdown up indefinitely; interrupted work
+        // settles what it delivered.
         tracing::warn!("requests still running after the grace period; interrupting them");
         state.interrupt.cancel();
-        let _ = tokio::time::timeout(state.shutdown_grace, finishing).await;
+        let _ = tokio::time::timeout(crate::state::SETTLE_BOUND, finishing).await;
     }
-    state.close().await;
+    state.close(deadline).await;
     tracing::info!("shutdown complete");
 }

@@ -18,6 +18,11 @@ use crate::ratelimit::{RateLimiter, Tiers};
 use crate::store::redb_store::RedbStore;
 use crate::store::{Accounts, Ledger, NewUser, Role};
 
+/// How long interrupted work (streams, calls whose clients left) may take
+/// to settle once shutdown's grace period is over: it only has to write its
+/// usage row.
+pub const SETTLE_BOUND: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Everything a request handler needs.
 pub struct AppState {
     /// The core client (providers configured from the environment).
@@ -180,12 +185,30 @@ impl AppState {
         Ok((Arc::new(state), boot))
     }
 
-    /// Waits for billing streams to settle, then makes every write durable and
-    /// stops the store's writer.
-    pub async fn close(&self) {
+    /// Waits until `deadline` for metered work (streams, and calls whose
+    /// clients left) to settle; past it, interrupts that work and gives it
+    /// [`SETTLE_BOUND`] to settle by the interrupted-call rules. Then makes
+    /// every write durable and stops the store's writer. So shutdown ends
+    /// within the grace period plus two settle bounds (one for connections,
+    /// one here) plus the final flush, whatever clients do.
+    pub async fn close(&self, deadline: tokio::time::Instant) {
         self.accepting.store(false, Ordering::SeqCst);
         self.streams.close();
-        self.streams.wait().await;
+        if tokio::time::timeout_at(deadline, self.streams.wait())
+            .await
+            .is_err()
+        {
+            self.interrupt.cancel();
+            if tokio::time::timeout(SETTLE_BOUND, self.streams.wait())
+                .await
+                .is_err()
+            {
+                tracing::error!(
+                    tasks = self.streams.len(),
+                    "metered calls did not settle after being interrupted; their holds are released"
+                );
+            }
+        }
         if let Err(e) = self.ledger.flush().await {
             tracing::error!(error = %e, "flushing the ledger at shutdown");
         }

@@ -850,3 +850,60 @@ async fn a_batch_completion_charges_the_prompts_answered_when_another_fails() {
     assert_eq!(rows.len(), 1);
     assert_eq!(usd(rows[0]["cost"].as_str().unwrap()), cost);
 }
+
+#[tokio::test]
+async fn shutdown_ends_in_bounded_time_when_a_client_stops_reading() {
+    use tokio::io::AsyncWriteExt as _;
+    let mut h = start_with(|c| c.shutdown_grace = std::time::Duration::from_secs(1)).await;
+    let key = h.user_with_key("olga", "5").await;
+    // A long answer (four choices of 16k words), to a client whose receive
+    // buffer is tiny and who never reads: the relay fills every buffer on
+    // the way and then waits to send.
+    let prompt = "word ".repeat(16_000);
+    let body = json!({"model": "openai/gpt-4o-mini", "stream": true, "n": 4, "max_tokens": 16_000,
+        "messages": [{"role": "user", "content": prompt}]})
+    .to_string();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let addr = h.url.trim_start_matches("http://").parse().unwrap();
+    let mut conn = socket.connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {key}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(body.as_bytes()).await.unwrap();
+    // Until the relay is stuck: the stream is open and nothing is read.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+
+    let started = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(15), h.shutdown())
+        .await
+        .expect("shutdown hung on a client that does not read");
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "shutdown took {took:?}"
+    );
+    drop(conn);
+
+    // The connection's task lets go of the state once it sees the hang-up.
+    drop(h.state);
+    let path = h.dir.path().join("indoxrouter.redb");
+    let mut opened = indoxrouter_server::store::redb_store::RedbStore::open(&path);
+    for _ in 0..100 {
+        if opened.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        opened = indoxrouter_server::store::redb_store::RedbStore::open(&path);
+    }
+    let store = opened.unwrap();
+    use indoxrouter_server::store::{Accounts as _, Ledger as _};
+    let user = store.user_by_name("olga").unwrap();
+    let page = store.usage(user.id, 10, None).await.unwrap();
+    assert_eq!(page.rows.len(), 1, "the stream was not settled");
+    assert!(page.rows[0].cost > indoxrouter::Usd::ZERO);
+    assert_eq!(store.balance(user.id), usd("5") - page.rows[0].cost);
+}

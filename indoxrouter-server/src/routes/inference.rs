@@ -423,7 +423,13 @@ async fn call_and_settle<T: Metered>(
     client_gone: &AtomicBool,
 ) -> Result<Outcome<T>, ApiError> {
     let started = std::time::Instant::now();
-    let result = call.await;
+    let result = tokio::select! {
+        biased;
+        result = call => result,
+        () = req.state.interrupt.cancelled() => {
+            return Err(interrupted(req, p, hold, &ask, T::ENDPOINT).await);
+        }
+    };
     let metrics = &req.state.metrics;
     let resp = match result {
         Ok(r) => {
@@ -477,6 +483,46 @@ async fn call_and_settle<T: Metered>(
         cost,
         unpriced,
     })
+}
+
+/// A call still running when shutdown's grace period ran out: dropped,
+/// and charged by the counted rule for its prompt, which the provider has
+/// been processing.
+async fn interrupted(
+    req: &Req,
+    p: &Principal,
+    hold: Hold,
+    ask: &Ask,
+    endpoint: &'static str,
+) -> ApiError {
+    let (provider, model) = ask.model.split_once('/').unwrap_or(("", &ask.model));
+    let usage = Usage::new(ask.counted_prompt, 0);
+    let (cost, unpriced) = charge(
+        &req.state.client,
+        &candidates(&ask.model, &ask.fallbacks),
+        provider,
+        None,
+        || usage,
+    );
+    let served = Served {
+        endpoint,
+        stream: false,
+        provider,
+        model,
+        usage: &usage,
+        images: 0,
+        cost,
+        unpriced,
+        status: UsageStatus::Interrupted,
+    };
+    if let Err(e) = settle(req, p, hold, served).await {
+        tracing::warn!(request_id = %req.request_id, error = %e.message, "settling an interrupted call");
+    }
+    ApiError::new(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "server_shutting_down",
+        "the server is shutting down; the call was interrupted",
+    )
 }
 
 fn counted_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> u64 {

@@ -148,8 +148,8 @@ impl Relay {
                 () = &mut keepalive => {
                     // An SSE comment: clients skip it, idle-timeout proxies see traffic.
                     keepalive.as_mut().reset(tokio::time::Instant::now() + quiet);
-                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
-                        status = UsageStatus::ClientDisconnected;
+                    if let Err(stop) = send(&self.req.state.interrupt, &tx, Bytes::from_static(b": keep-alive\n\n")).await {
+                        status = stop;
                         break;
                     }
                     continue;
@@ -169,7 +169,7 @@ impl Relay {
                     let mut event = b"data: ".to_vec();
                     event.extend_from_slice(&err.body(Surface::OpenAi, None));
                     event.extend_from_slice(b"\n\n");
-                    let _ = tx.send(Bytes::from(event)).await;
+                    let _ = send(&self.req.state.interrupt, &tx, Bytes::from(event)).await;
                     break;
                 }
             };
@@ -195,8 +195,8 @@ impl Relay {
                 continue;
             }
             event.extend_from_slice(b"\n\n");
-            if tx.send(Bytes::from(event)).await.is_err() {
-                status = UsageStatus::ClientDisconnected;
+            if let Err(stop) = send(&self.req.state.interrupt, &tx, Bytes::from(event)).await {
+                status = stop;
                 break;
             }
         }
@@ -283,7 +283,12 @@ impl Relay {
         .await;
         match settled {
             Ok(_) if status == UsageStatus::Completed => {
-                let _ = tx.send(Bytes::from_static(b"data: [DONE]\n\n")).await;
+                let _ = send(
+                    &self.req.state.interrupt,
+                    &tx,
+                    Bytes::from_static(b"data: [DONE]\n\n"),
+                )
+                .await;
             }
             Ok(_) => {}
             Err(e) => {
@@ -291,9 +296,25 @@ impl Relay {
                 let mut event = b"data: ".to_vec();
                 event.extend_from_slice(&e.body(Surface::OpenAi, None));
                 event.extend_from_slice(b"\n\n");
-                let _ = tx.send(Bytes::from(event)).await;
+                let _ = send(&self.req.state.interrupt, &tx, Bytes::from(event)).await;
             }
         }
+    }
+}
+
+/// Sends one event, waiting while the client reads slowly — but not past a
+/// shutdown's interrupt: a client that stops reading without disconnecting
+/// must not hold the relay (and so shutdown) forever. Fails with the status
+/// the stream ends with.
+async fn send(
+    interrupt: &tokio_util::sync::CancellationToken,
+    tx: &mpsc::Sender<Bytes>,
+    event: Bytes,
+) -> Result<(), UsageStatus> {
+    tokio::select! {
+        biased;
+        sent = tx.send(event) => sent.map_err(|_| UsageStatus::ClientDisconnected),
+        () = interrupt.cancelled() => Err(UsageStatus::Interrupted),
     }
 }
 
