@@ -64,6 +64,16 @@ pub struct Config {
     pub allow_unpriced: bool,
     /// `INDOXROUTER_MAX_BODY_BYTES`, default 16 MiB (vision prompts carry base64 images).
     pub max_body_bytes: u64,
+    /// `INDOXROUTER_MAX_ACCOUNT_BODY_BYTES`, default 64 KiB: the body limit of
+    /// the authentication, account, key and admin routes.
+    pub max_account_body_bytes: u64,
+    /// `INDOXROUTER_BODY_TIMEOUT_SECONDS`, default 30: a request's whole body
+    /// must arrive within this long after its headers, or the connection is
+    /// closed (slow-body clients cannot hold sockets and memory).
+    pub body_timeout: Duration,
+    /// `INDOXROUTER_MAX_CONNECTIONS`, default 4096: connections served at
+    /// once; more are closed as soon as they are accepted, and counted.
+    pub max_connections: usize,
     /// `INDOXROUTER_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
     /// `INDOXROUTER_SHUTDOWN_GRACE_SECONDS`, default 30: how long shutdown
@@ -201,6 +211,19 @@ impl Config {
             allow_unpriced: flag_or("INDOXROUTER_ALLOW_UNPRICED", false)?,
             max_body_bytes: parse("INDOXROUTER_MAX_BODY_BYTES", "a byte count")?
                 .unwrap_or(16 * 1024 * 1024),
+            max_account_body_bytes: parse("INDOXROUTER_MAX_ACCOUNT_BODY_BYTES", "a byte count")?
+                .unwrap_or(64 * 1024),
+            body_timeout: Duration::from_secs(
+                parse("INDOXROUTER_BODY_TIMEOUT_SECONDS", "seconds")?
+                    .unwrap_or(30)
+                    .max(1),
+            ),
+            max_connections: usize::try_from(
+                parse("INDOXROUTER_MAX_CONNECTIONS", "a connection count")?
+                    .unwrap_or(4096)
+                    .max(1),
+            )
+            .unwrap_or(usize::MAX),
             log_json: get("INDOXROUTER_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
             shutdown_grace: Duration::from_secs(
                 parse("INDOXROUTER_SHUTDOWN_GRACE_SECONDS", "seconds")?.unwrap_or(30),
@@ -245,6 +268,9 @@ impl Config {
             admin_credits: indoxrouter::Usd::ZERO,
             allow_unpriced: false,
             max_body_bytes: 16 * 1024 * 1024,
+            max_account_body_bytes: 64 * 1024,
+            body_timeout: Duration::from_secs(30),
+            max_connections: 4096,
             log_json: false,
             shutdown_grace: Duration::from_secs(30),
             sse_keepalive: Duration::from_secs(15),

@@ -82,6 +82,7 @@ pub struct Metrics {
     overrun: Family<ModelLabels, Counter<f64, AtomicU64>>,
     rate_limited: Family<LimitLabels, Counter>,
     credit_refusals: Counter,
+    connections_refused: Counter,
     upstream_errors: Family<ErrorLabels, Counter>,
     stream_disconnects: Family<ReasonLabels, Counter>,
     streams_active: Gauge,
@@ -154,6 +155,12 @@ impl Metrics {
             "Requests refused because the balance could not cover them",
             credit_refusals.clone(),
         );
+        let connections_refused = Counter::default();
+        registry.register(
+            "indoxrouter_connections_refused",
+            "Connections closed on accept because INDOXROUTER_MAX_CONNECTIONS were already open",
+            connections_refused.clone(),
+        );
         let upstream_errors = Family::<ErrorLabels, Counter>::default();
         registry.register(
             "indoxrouter_upstream_errors",
@@ -182,6 +189,7 @@ impl Metrics {
             overrun,
             rate_limited,
             credit_refusals,
+            connections_refused,
             upstream_errors,
             stream_disconnects,
             streams_active,
@@ -264,6 +272,11 @@ impl Metrics {
     /// A credit refusal (402).
     pub fn credit_refused(&self) {
         self.credit_refusals.inc();
+    }
+
+    /// A connection closed on accept: too many open.
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
     }
 
     /// A stream that ended early.

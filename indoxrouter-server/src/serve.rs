@@ -1,4 +1,5 @@
-//! The accept loop: TCP_NODELAY on every connection, HTTP/1.1 keep-alive, and
+//! The accept loop: TCP_NODELAY on every connection, HTTP/1.1 keep-alive, a
+//! cap on connections served at once, a deadline on every request body, and
 //! graceful shutdown that lets in-flight requests finish and settle.
 //!
 //! warp's own `serve` does not set TCP_NODELAY, and on keep-alive connections
@@ -72,7 +73,7 @@ struct Measured<S> {
 
 impl<S, B> tower_service::Service<http::Request<B>> for Measured<S>
 where
-    S: tower_service::Service<http::Request<B>, Response = warp::reply::Response>,
+    S: tower_service::Service<http::Request<Deadline<B>>, Response = warp::reply::Response>,
     S::Future: Send + 'static,
 {
     type Response = S::Response;
@@ -109,7 +110,10 @@ where
             }
         };
         let state = self.state.clone();
-        let fut = self.inner.call(req);
+        let timeout = state.body_timeout;
+        let fut = self
+            .inner
+            .call(req.map(|body| Deadline::new(body, timeout)));
         Box::pin(async move {
             let mut resp = fut.await?;
             let took = started.elapsed();
@@ -134,11 +138,18 @@ where
 pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Future<Output = ()>) {
     let routes = crate::routes::routes(state.clone());
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(state.max_connections));
     let mut signal = std::pin::pin!(signal);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((io, _peer)) => {
+                    // Over the cap: closed at once, before any byte is read.
+                    let Ok(permit) = connections.clone().try_acquire_owned() else {
+                        state.metrics.connection_refused();
+                        drop(io);
+                        continue;
+                    };
                     let _ = io.set_nodelay(true);
                     let svc = TowerToHyperService::new(Measured {
                         inner: warp::service(routes.clone()),
@@ -154,6 +165,7 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
                         if let Err(e) = conn.await {
                             tracing::debug!(error = %e, "connection ended with an error");
                         }
+                        drop(permit);
                     });
                 }
                 Err(e) => {
@@ -185,4 +197,70 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
     }
     state.close(deadline).await;
     tracing::info!("shutdown complete");
+}
+
+/// A request body that must arrive in full by a deadline. hyper bounds the
+/// time to read headers but not the body: without this a client announcing
+/// a large `Content-Length` and sending a byte every few seconds holds its
+/// socket and buffer for as long as it likes. Past the deadline the body
+/// fails, the request is answered 400 and hyper closes the connection.
+pub struct Deadline<B> {
+    inner: B,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<B> Deadline<B> {
+    fn new(inner: B, timeout: Duration) -> Self {
+        Deadline {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+        }
+    }
+}
+
+/// The body error after the deadline passed.
+#[derive(Debug)]
+struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+impl<B> hyper::body::Body for Deadline<B>
+where
+    B: hyper::body::Body + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Data = B::Data;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.get_mut();
+        match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            std::task::Poll::Ready(frame) => {
+                std::task::Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            std::task::Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                std::task::Poll::Ready(()) => {
+                    std::task::Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
+                }
+                std::task::Poll::Pending => std::task::Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }

@@ -47,6 +47,12 @@ pub struct AppState {
     pub policy: PricePolicy,
     /// Largest accepted request body.
     pub max_body_bytes: u64,
+    /// Largest accepted body on authentication, account and admin routes.
+    pub max_account_body_bytes: u64,
+    /// Time allowed for a request's whole body to arrive.
+    pub body_timeout: std::time::Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
     /// How long shutdown lets in-flight requests finish.
     pub shutdown_grace: std::time::Duration,
     /// Silence after which a stream gets a keep-alive comment.
@@ -173,6 +179,9 @@ impl AppState {
                 allow_unpriced: config.allow_unpriced,
             },
             max_body_bytes: config.max_body_bytes,
+            max_account_body_bytes: config.max_account_body_bytes,
+            body_timeout: config.body_timeout,
+            max_connections: config.max_connections,
             shutdown_grace: config.shutdown_grace,
             sse_keepalive: config.sse_keepalive,
             drain: config.drain,

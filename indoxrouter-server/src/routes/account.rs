@@ -142,7 +142,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let create_key = warp::path!("keys")
         .and(warp::post())
         .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
+        .and(body(state.max_account_body_bytes))
         .then(|req: Req, body: Bytes| async move {
             let r = async {
                 let p = req.principal()?;

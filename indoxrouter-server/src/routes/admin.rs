@@ -92,7 +92,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let create = warp::path!("admin" / "users")
         .and(warp::post())
         .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
+        .and(body(state.max_account_body_bytes))
         .then(|req: Req, body: Bytes| async move {
             let r = async {
                 let admin = req.principal()?;
@@ -157,7 +157,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let credits = warp::path!("admin" / "users" / String / "credits")
         .and(warp::post())
         .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
+        .and(body(state.max_account_body_bytes))
         .then(|username: String, req: Req, body: Bytes| async move {
             let r = async {
                 let admin = req.principal()?;
@@ -204,7 +204,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let update = warp::path!("admin" / "users" / String)
         .and(warp::patch())
         .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
+        .and(body(state.max_account_body_bytes))
         .then(|username: String, req: Req, body: Bytes| async move {
             let r = async {
                 req.principal()?.require_admin()?;

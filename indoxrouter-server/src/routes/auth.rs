@@ -33,7 +33,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let token = warp::path!("auth" / "token")
         .and(warp::post())
         .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
+        .and(body(state.max_account_body_bytes))
         .then(|req: Req, body: Bytes| async move {
             let result = async {
                 let form: HashMap<String, String> =
@@ -53,7 +53,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let login_json = warp::path!("auth" / "login")
         .and(warp::post())
         .and(ctx(state.clone()))
-        .and(body(state.max_body_bytes))
+        .and(body(state.max_account_body_bytes))
         .then(|req: Req, body: Bytes| async move {
             let result = async {
                 let l: Login = parse_json(&body)?;

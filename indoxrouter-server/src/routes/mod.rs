@@ -165,6 +165,7 @@ where
 {
     path.and(warp::post())
         .and(ctx(state.clone()))
+        .and_then(authenticated)
         .and(body(state.max_body_bytes))
         .then(move |req: Req, body: Bytes| {
             let handle = handle.clone();
@@ -175,6 +176,21 @@ where
         })
         .boxed()
 }
+
+/// Refuses a request whose credentials are missing or wrong before its
+/// body is read: a stranger cannot make the server buffer megabytes.
+async fn authenticated(req: Req) -> Result<Req, warp::Rejection> {
+    match req.principal() {
+        Ok(_) => Ok(req),
+        Err(e) => Err(warp::reject::custom(Unauthenticated(e))),
+    }
+}
+
+/// An authentication failure decided before the body was read.
+#[derive(Debug)]
+struct Unauthenticated(ApiError);
+
+impl warp::reject::Reject for Unauthenticated {}
 
 /// Accepts caller-supplied ids that are safe to log and echo.
 pub fn usable_request_id(id: &str) -> bool {
@@ -318,7 +334,9 @@ fn rate_headers(h: &mut http::HeaderMap, s: &Snapshot) {
 
 /// Routing failures in the surface's error shape.
 async fn recover(r: warp::Rejection, surface: Surface) -> Result<Response, Infallible> {
-    let err = if r.is_not_found() {
+    let err = if let Some(Unauthenticated(e)) = r.find::<Unauthenticated>() {
+        e.clone()
+    } else if r.is_not_found() {
         ApiError::not_found("no such route")
     } else if r.find::<warp::reject::PayloadTooLarge>().is_some() {
         ApiError::new(

@@ -1,0 +1,156 @@
+//! The front door holds: slow-body clients are cut off at the body deadline
+//! while others are served, connections beyond the cap are refused at
+//! accept, strangers are refused before their body is read, and account
+//! routes take only small bodies.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+async fn connect(h: &Harness) -> TcpStream {
+    TcpStream::connect(h.url.trim_start_matches("http://"))
+        .await
+        .unwrap()
+}
+
+/// Sends a POST's headers announcing `length` body bytes, and `sent` of them.
+async fn slow_post(
+    h: &Harness,
+    path: &str,
+    key: Option<&str>,
+    length: usize,
+    sent: &[u8],
+) -> TcpStream {
+    let mut c = connect(h).await;
+    let auth = key
+        .map(|k| format!("authorization: Bearer {k}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\n{auth}content-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    c.write_all(sent).await.unwrap();
+    c
+}
+
+/// What the server sent before closing, within `wait`.
+async fn read_all(c: &mut TcpStream, wait: Duration) -> String {
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(wait, c.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn slow_bodies_are_cut_off_while_everyone_else_is_served() {
+    let h = start_with(|c| c.body_timeout = Duration::from_secs(1)).await;
+    let key = h.user_with_key("patient", "5").await;
+    let mut slow = Vec::new();
+    for i in 0..300 {
+        let k = (i % 2 == 0).then_some(key.as_str());
+        slow.push(slow_post(&h, "/v1/chat/completions", k, 1 << 20, b"{").await);
+    }
+    // Trickle a byte into each every 300 ms while measuring everyone else.
+    let started = Instant::now();
+    let mut worst = Duration::ZERO;
+    while started.elapsed() < Duration::from_millis(1500) {
+        for c in &mut slow {
+            let _ = c.write_all(b" ").await;
+        }
+        let t = Instant::now();
+        assert_eq!(h.get_public("/health").await.status(), 200);
+        assert_eq!(h.chat_status(&key, "still served").await, 200);
+        worst = worst.max(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(
+        worst < Duration::from_millis(500),
+        "others waited {worst:?}"
+    );
+    // Every slow connection has been answered and closed by now.
+    for (i, c) in slow.iter_mut().enumerate() {
+        let answer = read_all(c, Duration::from_secs(2)).await;
+        let status = answer.split(' ').nth(1).unwrap_or("closed");
+        let expected = if i % 2 == 0 { "400" } else { "401" };
+        assert_eq!(status, expected, "connection {i}: {answer:.200}");
+    }
+}
+
+#[tokio::test]
+async fn strangers_are_refused_before_their_body_is_read() {
+    let h = start().await;
+    // Announces 10 MiB and sends none of it: the answer comes at once.
+    let mut c = slow_post(&h, "/v1/chat/completions", None, 10 << 20, b"").await;
+    let answer = read_all(&mut c, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer:.200}");
+    let mut c = slow_post(
+        &h,
+        "/v1/chat/completions",
+        Some("ixr-not-a-real-key"),
+        10 << 20,
+        b"",
+    )
+    .await;
+    let answer = read_all(&mut c, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer:.200}");
+}
+
+#[tokio::test]
+async fn account_routes_take_small_bodies_only() {
+    let h = start().await;
+    let big = "x".repeat(100 * 1024);
+    let r = h
+        .http
+        .post(format!("{}/api/v1/auth/login", h.url))
+        .json(&json!({"username": "admin", "password": big}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    // Inference keeps the large limit.
+    let key = h.user_with_key("writer", "5").await;
+    let long = "word ".repeat(40_000);
+    assert_eq!(h.chat_status(&key, &long).await, 200);
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_are_closed_at_accept_and_counted() {
+    let h = start_with(|c| c.max_connections = 8).await;
+    // The harness's own client holds pooled connections: use raw sockets.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        let mut c = connect(&h).await;
+        c.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 512];
+        let n = c.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+        held.push(c);
+    }
+    let mut extra = connect(&h).await;
+    let _ = extra
+        .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await;
+    let answer = read_all(&mut extra, Duration::from_secs(2)).await;
+    assert!(answer.is_empty(), "served past the cap: {answer:.100}");
+    // One closes; a new connection is served again.
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut again = connect(&h).await;
+    again
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_all(&mut again, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:.100}");
+    assert!(
+        answer.contains("indoxrouter_connections_refused_total 1"),
+        "{answer}"
+    );
+}
