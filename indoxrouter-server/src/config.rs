@@ -71,6 +71,14 @@ pub struct Config {
     /// must arrive within this long after its headers, or the connection is
     /// closed (slow-body clients cannot hold sockets and memory).
     pub body_timeout: Duration,
+    /// `INDOXROUTER_TRUSTED_PROXIES`: comma-separated addresses of reverse
+    /// proxies whose `X-Forwarded-For` names the real client; empty by
+    /// default (the peer address is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `INDOXROUTER_LOGIN_FAILURES_PER_USER` (10), `…_PER_ADDRESS` (100) and
+    /// `INDOXROUTER_LOGIN_WINDOW_SECONDS` (900): failed logins allowed per
+    /// username and per client address in each window before 429.
+    pub login_limits: crate::auth::throttle::LoginLimits,
     /// `INDOXROUTER_MAX_CONNECTIONS`, default 4096: connections served at
     /// once; more are closed as soon as they are accepted, and counted.
     pub max_connections: usize,
@@ -218,6 +226,35 @@ impl Config {
                     .unwrap_or(30)
                     .max(1),
             ),
+            trusted_proxies: match get("INDOXROUTER_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| {
+                        a.parse().map_err(|_| ConfigError {
+                            var: "INDOXROUTER_TRUSTED_PROXIES",
+                            message: format!("`{a}` is not an IP address"),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+            login_limits: crate::auth::throttle::LoginLimits {
+                per_user: u32::try_from(
+                    parse("INDOXROUTER_LOGIN_FAILURES_PER_USER", "a count")?.unwrap_or(10),
+                )
+                .unwrap_or(u32::MAX),
+                per_addr: u32::try_from(
+                    parse("INDOXROUTER_LOGIN_FAILURES_PER_ADDRESS", "a count")?.unwrap_or(100),
+                )
+                .unwrap_or(u32::MAX),
+                window: Duration::from_secs(
+                    parse("INDOXROUTER_LOGIN_WINDOW_SECONDS", "seconds")?
+                        .unwrap_or(900)
+                        .max(1),
+                ),
+            },
             max_connections: usize::try_from(
                 parse("INDOXROUTER_MAX_CONNECTIONS", "a connection count")?
                     .unwrap_or(4096)
@@ -271,6 +308,8 @@ impl Config {
             max_account_body_bytes: 64 * 1024,
             body_timeout: Duration::from_secs(30),
             max_connections: 4096,
+            trusted_proxies: Vec::new(),
+            login_limits: crate::auth::throttle::LoginLimits::default(),
             log_json: false,
             shutdown_grace: Duration::from_secs(30),
             sse_keepalive: Duration::from_secs(15),

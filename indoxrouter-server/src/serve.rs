@@ -69,7 +69,13 @@ const REQUEST_ID: &str = "x-request-id";
 struct Measured<S> {
     inner: S,
     state: Arc<AppState>,
+    /// The connection's peer, handed to the routes as [`Peer`].
+    peer: std::net::IpAddr,
 }
+
+/// The address a request's connection comes from (a request extension).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::IpAddr);
 
 impl<S, B> tower_service::Service<http::Request<B>> for Measured<S>
 where
@@ -91,6 +97,7 @@ where
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         let started = std::time::Instant::now();
+        req.extensions_mut().insert(Peer(self.peer));
         let route = crate::metrics::route_label(req.uri().path());
         let method = req.method().clone();
         // HEAD is GET without the body (RFC 9110 §9.3.2): the routes match GET
@@ -143,7 +150,7 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((io, _peer)) => {
+                Ok((io, peer)) => {
                     // Over the cap: closed at once, before any byte is read.
                     let Ok(permit) = connections.clone().try_acquire_owned() else {
                         state.metrics.connection_refused();
@@ -154,6 +161,7 @@ pub async fn serve(state: Arc<AppState>, listener: TcpListener, signal: impl Fut
                     let svc = TowerToHyperService::new(Measured {
                         inner: warp::service(routes.clone()),
                         state: state.clone(),
+                        peer: peer.ip(),
                     });
                     let conn = hyper::server::conn::http1::Builder::new()
                         // Slow-header clients (slowloris) are cut off.

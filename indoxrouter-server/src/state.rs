@@ -53,6 +53,10 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Failed-login counters.
+    pub login_throttle: crate::auth::throttle::LoginThrottle,
     /// How long shutdown lets in-flight requests finish.
     pub shutdown_grace: std::time::Duration,
     /// Silence after which a stream gets a keep-alive comment.
@@ -182,6 +186,8 @@ impl AppState {
             max_account_body_bytes: config.max_account_body_bytes,
             body_timeout: config.body_timeout,
             max_connections: config.max_connections,
+            trusted_proxies: config.trusted_proxies.clone(),
+            login_throttle: crate::auth::throttle::LoginThrottle::new(config.login_limits),
             shutdown_grace: config.shutdown_grace,
             sse_keepalive: config.sse_keepalive,
             drain: config.drain,

@@ -154,3 +154,91 @@ async fn connections_beyond_the_cap_are_closed_at_accept_and_counted() {
         "{answer}"
     );
 }
+
+/// A login through the trusted proxy at 127.0.0.1 for client `from`.
+async fn login_from(h: &Harness, from: &str, username: &str, password: &str) -> reqwest::Response {
+    h.http
+        .post(format!("{}/api/v1/auth/login", h.url))
+        .header("x-forwarded-for", from)
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_login_flood_is_throttled_and_real_users_still_get_in() {
+    let h = start_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    h.user_with_key("victim", "1").await;
+    h.user_with_key("alice", "1").await;
+    // 500 bad logins at once from one address: half at one username.
+    let flood: Vec<_> = (0..500)
+        .map(|i| {
+            let h = (h.http.clone(), h.url.clone());
+            tokio::spawn(async move {
+                let user = if i % 2 == 0 {
+                    "victim".to_owned()
+                } else {
+                    format!("guess{i}")
+                };
+                h.0.post(format!("{}/api/v1/auth/login", h.1))
+                    .header("x-forwarded-for", "203.0.113.66")
+                    .json(&json!({"username": user, "password": "wrong"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    // Meanwhile a real user, from elsewhere, logs in at once.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let t = Instant::now();
+    let r = login_from(&h, "198.51.100.7", "alice", "password-123").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "login took {:?}",
+        t.elapsed()
+    );
+    let mut statuses = std::collections::BTreeMap::new();
+    for f in flood {
+        *statuses.entry(f.await.unwrap()).or_insert(0) += 1;
+    }
+    // Most of the flood never reached a password check.
+    assert!(
+        statuses.get(&429).copied().unwrap_or(0) > 350,
+        "{statuses:?}"
+    );
+    assert!(!statuses.contains_key(&200), "{statuses:?}");
+    // Guessing one username from many addresses, one at a time: after its
+    // failures are used up it is locked, even for the right password.
+    for i in 0..10 {
+        let r = login_from(&h, &format!("192.0.2.{i}"), "victim", "wrong").await;
+        if r.status() == 429 {
+            break;
+        }
+        assert_eq!(r.status(), 401);
+    }
+    let r = login_from(&h, "192.0.2.44", "victim", "password-123").await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "too_many_login_attempts");
+    // An unknown username locks the same way: no hint which names exist.
+    for _ in 0..10 {
+        login_from(&h, "192.0.2.45", "nobody-at-all", "x").await;
+    }
+    assert_eq!(
+        login_from(&h, "192.0.2.46", "nobody-at-all", "x")
+            .await
+            .status(),
+        429
+    );
+}

@@ -6,6 +6,7 @@
 pub mod api_key;
 pub mod jwt;
 pub mod password;
+pub mod throttle;
 
 /// Why authentication failed. Messages are fixed strings: never the token,
 /// key, password or secret involved.
@@ -17,6 +18,9 @@ pub enum AuthError {
     /// A well-formed, correctly signed token past its expiry.
     #[error("token expired")]
     Expired,
+    /// Too many password checks are waiting; try again shortly.
+    #[error("too many logins in progress")]
+    Busy,
     /// Something on our side failed (hashing, encoding, a lost worker task).
     #[error("internal authentication error: {0}")]
     Internal(&'static str),

@@ -4,8 +4,12 @@
 //! Hashing is deliberately slow and memory-hungry, so it runs on tokio's
 //! blocking pool, and at most [`MAX_CONCURRENT`] at a time: a login flood
 //! would otherwise fan out to hundreds of blocking threads at 19 MiB each.
+//! At most [`MAX_WAITING`] logins wait for a turn; past that a login is
+//! refused at once (503 `busy`), so a flood cannot build a queue that
+//! locks real users out for minutes.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash as PhcHash};
@@ -17,7 +21,11 @@ use crate::store::PasswordHash;
 /// Password hashes computed at the same time, process-wide.
 pub const MAX_CONCURRENT: usize = 2;
 
+/// Password checks allowed to wait for a turn, process-wide.
+pub const MAX_WAITING: usize = 32;
+
 static PERMITS: Semaphore = Semaphore::const_new(MAX_CONCURRENT);
+static WAITING: AtomicUsize = AtomicUsize::new(0);
 
 /// Hashes `password` with a fresh random salt.
 pub async fn hash_password(password: String) -> Result<PasswordHash, AuthError> {
@@ -32,12 +40,22 @@ pub async fn hash_password(password: String) -> Result<PasswordHash, AuthError> 
 
 /// Whether `password` matches `hash`. With no hash (unknown user) it still
 /// runs a full verification against a fixed dummy hash and answers `false`,
-/// so response time does not reveal which usernames exist.
-pub async fn verify_password(password: String, hash: Option<PasswordHash>) -> bool {
-    let Ok(_permit) = PERMITS.acquire().await else {
-        return false;
+/// so response time does not reveal which usernames exist. Fails with
+/// [`AuthError::Busy`] when [`MAX_WAITING`] checks are already queued.
+pub async fn verify_password(
+    password: String,
+    hash: Option<PasswordHash>,
+) -> Result<bool, AuthError> {
+    if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+        WAITING.fetch_sub(1, Ordering::AcqRel);
+        return Err(AuthError::Busy);
+    }
+    let permit = PERMITS.acquire().await;
+    WAITING.fetch_sub(1, Ordering::AcqRel);
+    let Ok(_permit) = permit else {
+        return Ok(false);
     };
-    tokio::task::spawn_blocking(move || match hash {
+    Ok(tokio::task::spawn_blocking(move || match hash {
         Some(hash) => verify_blocking(&password, &hash.0),
         None => {
             let _ = verify_blocking(&password, dummy_hash());
@@ -45,7 +63,7 @@ pub async fn verify_password(password: String, hash: Option<PasswordHash>) -> bo
         }
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 fn hash_blocking(password: &str) -> Result<PasswordHash, AuthError> {
@@ -91,9 +109,17 @@ mod tests {
     async fn hash_and_verify() {
         let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.0.starts_with("$argon2id$v=19$"));
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password(String::new(), Some(hash)).await);
+        assert!(
+            verify_password("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password(String::new(), Some(hash)).await.unwrap());
     }
 
     #[tokio::test]
@@ -105,8 +131,12 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_user_and_garbage_hash_never_match() {
-        assert!(!verify_password("anything".into(), None).await);
-        assert!(!verify_password("x".into(), Some(PasswordHash("not a phc".into()))).await);
+        assert!(!verify_password("anything".into(), None).await.unwrap());
+        assert!(
+            !verify_password("x".into(), Some(PasswordHash("not a phc".into())))
+                .await
+                .unwrap()
+        );
         assert!(dummy_hash().starts_with("$argon2id$"));
     }
 

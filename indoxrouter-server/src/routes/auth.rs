@@ -66,13 +66,48 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 async fn login(req: &Req, username: String, password: String) -> Result<Response, ApiError> {
+    let throttle = &req.state.login_throttle;
+    // Refused before any password is checked: guessing costs no hashing.
+    if let Err(wait) = throttle.check(&username, req.client) {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_login_attempts",
+            "too many failed logins for this username or from this address; try again later",
+        );
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    let Some(_in_flight) = throttle.begin(req.client) else {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_login_attempts",
+            "too many logins in progress from this address; try again shortly",
+        );
+        e.retry_after = Some(std::time::Duration::from_secs(1));
+        return Err(e);
+    };
     let user = req.state.accounts.user_by_name(&username);
     // Verify even for unknown users so timing does not reveal which names exist.
-    let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = match verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await {
+        Ok(ok) => ok,
+        Err(_) => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many logins in progress; try again shortly",
+            );
+            e.retry_after = Some(std::time::Duration::from_secs(1));
+            return Err(e);
+        }
+    };
     let user = match user {
         Some(u) if ok => u,
-        _ => return Err(ApiError::unauthorized("incorrect username or password")),
+        _ => {
+            throttle.failed(&username, req.client);
+            return Err(ApiError::unauthorized("incorrect username or password"));
+        }
     };
+    throttle.succeeded(&username);
     let issued = req.state.jwt.issue(&user).map_err(|e| {
         tracing::error!(error = %e, "issuing a token");
         ApiError::internal()

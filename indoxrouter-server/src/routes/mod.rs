@@ -47,6 +47,9 @@ pub struct Req {
     pub started: std::time::Instant,
     /// The rate-limit state the response reports, once a limit was checked.
     pub rate: Arc<OnceLock<Snapshot>>,
+    /// The client's address: the peer's, or a trusted proxy's
+    /// `X-Forwarded-For` client.
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Req {
@@ -122,15 +125,31 @@ pub fn ctx(state: Arc<AppState>) -> impl Filter<Extract = (Req,), Error = warp::
         .map(move || state.clone())
         .and(warp::header::optional::<String>("authorization"))
         .and(warp::header::optional::<String>("x-request-id"))
-        .map(|state, authorization, incoming: Option<String>| Req {
-            state,
-            authorization,
-            request_id: incoming
-                .filter(|id| usable_request_id(id))
-                .unwrap_or_else(new_request_id),
-            started: std::time::Instant::now(),
-            rate: Arc::default(),
-        })
+        .and(warp::ext::optional::<crate::serve::Peer>())
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .map(
+            |state: Arc<AppState>,
+             authorization,
+             incoming: Option<String>,
+             peer: Option<crate::serve::Peer>,
+             forwarded: Option<String>| {
+                let client = crate::auth::throttle::client_addr(
+                    peer.map(|p| p.0),
+                    forwarded.as_deref(),
+                    &state.trusted_proxies,
+                );
+                Req {
+                    state,
+                    authorization,
+                    request_id: incoming
+                        .filter(|id| usable_request_id(id))
+                        .unwrap_or_else(new_request_id),
+                    started: std::time::Instant::now(),
+                    rate: Arc::default(),
+                    client,
+                }
+            },
+        )
 }
 
 /// A request body no larger than the configured limit. A request with
