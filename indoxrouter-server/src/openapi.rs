@@ -335,13 +335,13 @@ fn error_description(status: u16) -> &'static str {
             "Well-formed JSON with wrong fields or types (`invalid_parameters`), or a tier the server does not define (`unknown_tier`)."
         }
         429 => {
-            "A rate limit of the caller (`rate_limit_exceeded`, with `Retry-After`; `tokens_exceed_limit` for a request larger than the whole per-minute allowance), or the provider rate-limited the server (`provider_rate_limited`, `Retry-After` passed on)."
+            "A rate limit of the caller (`rate_limit_exceeded`, with `Retry-After`; `tokens_exceed_limit` for a request larger than the whole per-minute allowance), the provider rate-limited the server (`provider_rate_limited`, `Retry-After` passed on), or too many failed logins (`too_many_login_attempts`, with `Retry-After`)."
         }
         502 => {
             "The provider failed: `provider_unavailable`, `provider_authentication`, `provider_permission`, `provider_quota`, `stream_interrupted`, `decode`."
         }
         503 => {
-            "No credentials for that provider (`provider_not_configured`), or shutting down (`unavailable`)."
+            "No credentials for that provider (`provider_not_configured`), shutting down (`unavailable`, `server_shutting_down`), or too many logins in progress (`busy`, with `Retry-After`)."
         }
         504 => "The provider did not answer in time (`timeout`).",
         _ => "Error.",
@@ -481,12 +481,12 @@ fn operation(op: Op) -> Spec {
             .describe("The OAuth2 password flow, as in the seed. Wrong username and wrong password are indistinguishable.")
             .body_as("application/x-www-form-urlencoded", sref("LoginForm"), true)
             .json(200, "An access token.", sref("Token"))
-            .errors(&[401, 411, 413, 422]),
+            .errors(&[401, 411, 413, 422, 429, 503]),
         Op::AuthLogin => Spec::new("auth", "Access token (JSON)")
-            .describe("Wrong username and wrong password are indistinguishable.")
+            .describe("Wrong username and wrong password are indistinguishable. Failed logins are throttled per username and per client address: past the limit, `429 too_many_login_attempts` with `Retry-After`, before any password is checked.")
             .body(sref("Login"), true)
             .json(200, "An access token.", sref("Token"))
-            .errors(POST_BODY),
+            .errors(&[400, 401, 411, 413, 422, 429, 503]),
         Op::GetMe => Spec::new("account", "The caller's profile and balance")
             .json(200, "The caller.", sref("Me"))
             .errors(&[401]),
