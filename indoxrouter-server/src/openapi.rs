@@ -308,7 +308,8 @@ fn export_params(mut spec: Spec, admin: bool) -> Spec {
 }
 
 /// Error statuses shared by kinds of operation.
-const POST_BODY: &[u16] = &[400, 401, 411, 413, 422];
+/// The login routes: a body, and throttling (429) and a busy hashing queue (503).
+const LOGIN: &[u16] = &[400, 401, 411, 413, 422, 429, 503];
 const INFERENCE: &[u16] = &[400, 401, 402, 403, 404, 411, 413, 422, 429, 502, 503, 504];
 const ADMIN_POST: &[u16] = &[400, 401, 403, 404, 409, 411, 413, 422, 503];
 
@@ -481,12 +482,12 @@ fn operation(op: Op) -> Spec {
             .describe("The OAuth2 password flow, as in the seed. Wrong username and wrong password are indistinguishable.")
             .body_as("application/x-www-form-urlencoded", sref("LoginForm"), true)
             .json(200, "An access token.", sref("Token"))
-            .errors(&[401, 411, 413, 422, 429, 503]),
+            .errors(LOGIN),
         Op::AuthLogin => Spec::new("auth", "Access token (JSON)")
             .describe("Wrong username and wrong password are indistinguishable. Failed logins are throttled per username and per client address: past the limit, `429 too_many_login_attempts` with `Retry-After`, before any password is checked.")
             .body(sref("Login"), true)
             .json(200, "An access token.", sref("Token"))
-            .errors(&[400, 401, 411, 413, 422, 429, 503]),
+            .errors(LOGIN),
         Op::GetMe => Spec::new("account", "The caller's profile and balance")
             .json(200, "The caller.", sref("Me"))
             .errors(&[401]),

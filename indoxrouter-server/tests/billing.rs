@@ -84,14 +84,8 @@ async fn unaffordable_requests_get_402_and_never_reach_the_provider() {
 async fn failed_upstream_calls_cost_nothing() {
     let h = start().await;
     let key = h.user_with_key("carol", "1").await;
-    h.sim.push_fault(
-        "openai",
-        indoxrouter_simulator::Fault::Status {
-            status: 500,
-            retry_after: None,
-            body: None,
-        },
-    );
+    h.sim
+        .push_fault("openai", indoxrouter_simulator::Fault::status(500));
     let r = h.post("/v1/chat/completions", &key, chat_body("hi")).await;
     assert_eq!(r.status(), 502);
     let v: Value = r.json().await.unwrap();
@@ -417,11 +411,7 @@ async fn shutdown_interrupts_a_silent_stream_after_the_grace_period_and_bills_it
     }
     .await;
     assert!(!rest.contains("[DONE]"));
-    drop(h.state);
-    let store = indoxrouter_server::store::redb_store::RedbStore::open(
-        &h.dir.path().join("indoxrouter.redb"),
-    )
-    .unwrap();
+    let (store, _dir) = reopen_store(h).await;
     use indoxrouter_server::store::{Accounts as _, Ledger as _};
     let user = store.user_by_name("kate").unwrap();
     let page = store.usage(user.id, 10, None).await.unwrap();
@@ -735,14 +725,8 @@ async fn a_thousand_mixed_requests_never_overdraw_and_never_overrun_their_holds(
     let h = start_with_client(|c| c.rate_limits = false, client_for_all).await;
     let key = h.user_with_key("mia", "0.5").await;
     for _ in 0..40 {
-        h.sim.push_fault(
-            "openai",
-            indoxrouter_simulator::Fault::Status {
-                status: 500,
-                retry_after: None,
-                body: None,
-            },
-        );
+        h.sim
+            .push_fault("openai", indoxrouter_simulator::Fault::status(500));
         h.sim.push_fault(
             "openai",
             indoxrouter_simulator::Fault::CutStream { after_chunks: 3 },
@@ -820,14 +804,8 @@ async fn a_thousand_mixed_requests_never_overdraw_and_never_overrun_their_holds(
 async fn a_batch_completion_charges_the_prompts_answered_when_another_fails() {
     let h = start().await;
     let key = h.user_with_key("nora", "1").await;
-    h.sim.push_fault(
-        "openai",
-        indoxrouter_simulator::Fault::Status {
-            status: 500,
-            retry_after: None,
-            body: None,
-        },
-    );
+    h.sim
+        .push_fault("openai", indoxrouter_simulator::Fault::status(500));
     let r = h
         .post(
             "/v1/completions",
@@ -888,22 +866,33 @@ async fn shutdown_ends_in_bounded_time_when_a_client_stops_reading() {
     );
     drop(conn);
 
-    // The connection's task lets go of the state once it sees the hang-up.
-    drop(h.state);
-    let path = h.dir.path().join("indoxrouter.redb");
-    let mut opened = indoxrouter_server::store::redb_store::RedbStore::open(&path);
-    for _ in 0..100 {
-        if opened.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        opened = indoxrouter_server::store::redb_store::RedbStore::open(&path);
-    }
-    let store = opened.unwrap();
+    let (store, _dir) = reopen_store(h).await;
     use indoxrouter_server::store::{Accounts as _, Ledger as _};
     let user = store.user_by_name("olga").unwrap();
     let page = store.usage(user.id, 10, None).await.unwrap();
     assert_eq!(page.rows.len(), 1, "the stream was not settled");
     assert!(page.rows[0].cost > indoxrouter::Usd::ZERO);
     assert_eq!(store.balance(user.id), usd("5") - page.rows[0].cost);
+}
+
+/// The stopped server's database, opened again. A connection's task may
+/// hold the state a moment after shutdown, until it sees its client hang up.
+/// Returns the store with the directory that holds it.
+async fn reopen_store(
+    h: Harness,
+) -> (
+    std::sync::Arc<indoxrouter_server::store::redb_store::RedbStore>,
+    tempfile::TempDir,
+) {
+    let Harness { state, dir, .. } = h;
+    drop(state);
+    let path = dir.path().join("indoxrouter.redb");
+    for _ in 0..100 {
+        if let Ok(store) = indoxrouter_server::store::redb_store::RedbStore::open(&path) {
+            return (store, dir);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let store = indoxrouter_server::store::redb_store::RedbStore::open(&path).unwrap();
+    (store, dir)
 }

@@ -69,22 +69,16 @@ async fn login(req: &Req, username: String, password: String) -> Result<Response
     let throttle = &req.state.login_throttle;
     // Refused before any password is checked: guessing costs no hashing.
     if let Err(wait) = throttle.check(&username, req.client) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_login_attempts",
+        return Err(too_many_logins(
             "too many failed logins for this username or from this address; try again later",
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
+            wait,
+        ));
     }
     let Some(_in_flight) = throttle.begin(req.client) else {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_login_attempts",
+        return Err(too_many_logins(
             "too many logins in progress from this address; try again shortly",
-        );
-        e.retry_after = Some(std::time::Duration::from_secs(1));
-        return Err(e);
+            std::time::Duration::from_secs(1),
+        ));
     };
     let user = req.state.accounts.user_by_name(&username);
     // Verify even for unknown users so timing does not reveal which names exist.
@@ -120,4 +114,15 @@ async fn login(req: &Req, username: String, password: String) -> Result<Response
             expires_in: issued.expires_in,
         },
     ))
+}
+
+/// 429 `too_many_login_attempts`, retry after `wait`.
+fn too_many_logins(message: &'static str, wait: std::time::Duration) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_login_attempts",
+        message,
+    );
+    e.retry_after = Some(wait);
+    e
 }

@@ -23,40 +23,34 @@ pub struct Harness {
 }
 
 pub fn client_for(sim: &Simulator) -> Client {
-    Client::builder()
-        .no_env()
-        .api_key("openai", SIM_KEY)
-        .base_url("openai", sim.openai_base())
-        .api_key("mistral", SIM_KEY)
-        .base_url("mistral", sim.mistral_base())
-        .timeout(Duration::from_secs(10))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client builds")
-}
-
-pub async fn start() -> Harness {
-    start_with(|_| {}).await
+    sim_client(sim, &["openai", "mistral"])
 }
 
 /// A client for all five providers of `sim`.
 pub fn client_for_all(sim: &Simulator) -> Client {
-    Client::builder()
+    sim_client(sim, &["openai", "mistral", "anthropic", "google", "cohere"])
+}
+
+fn sim_client(sim: &Simulator, providers: &[&str]) -> Client {
+    let mut b = Client::builder()
         .no_env()
-        .api_key("openai", SIM_KEY)
-        .base_url("openai", sim.openai_base())
-        .api_key("mistral", SIM_KEY)
-        .base_url("mistral", sim.mistral_base())
-        .api_key("anthropic", SIM_KEY)
-        .base_url("anthropic", sim.anthropic_base())
-        .api_key("google", SIM_KEY)
-        .base_url("google", sim.google_base())
-        .api_key("cohere", SIM_KEY)
-        .base_url("cohere", sim.cohere_base())
         .timeout(Duration::from_secs(10))
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client builds")
+        .retry_policy(RetryPolicy::none());
+    for &p in providers {
+        let base = match p {
+            "openai" => sim.openai_base(),
+            "mistral" => sim.mistral_base(),
+            "anthropic" => sim.anthropic_base(),
+            "google" => sim.google_base(),
+            _ => sim.cohere_base(),
+        };
+        b = b.api_key(p, SIM_KEY).base_url(p, base);
+    }
+    b.build().expect("client builds")
+}
+
+pub async fn start() -> Harness {
+    start_with(|_| {}).await
 }
 
 pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Harness {
