@@ -168,9 +168,7 @@ async fn a_cut_stream_bills_the_delivered_tokens_by_the_documented_rule() {
         "openai",
         indoxrouter_simulator::Fault::CutStream { after_chunks: 3 },
     );
-    let mut body = chat_body("tell me something");
-    body["stream"] = json!(true);
-    let r = h.post("/v1/chat/completions", &key, body).await;
+    let r = h.post_stream(&key, "tell me something").await;
     let (chunks, done) = read_sse(r).await;
     assert!(!done, "a broken stream must not end with [DONE]");
     let last = chunks.last().unwrap();
@@ -207,9 +205,7 @@ async fn a_client_that_disconnects_is_billed_and_upstream_closes_after_the_drain
         "openai",
         indoxrouter_simulator::Fault::Stall { after_chunks: 2 },
     );
-    let mut body = chat_body("stall please");
-    body["stream"] = json!(true);
-    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    let mut r = h.post_stream(&key, "stall please").await;
     let first = r.chunk().await.unwrap().unwrap();
     assert!(first.starts_with(b"data: "));
     drop(r);
@@ -391,9 +387,7 @@ async fn shutdown_interrupts_a_silent_stream_after_the_grace_period_and_bills_it
         "openai",
         indoxrouter_simulator::Fault::Stall { after_chunks: 3 },
     );
-    let mut body = chat_body("go quiet");
-    body["stream"] = json!(true);
-    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    let mut r = h.post_stream(&key, "go quiet").await;
     let first = r.chunk().await.unwrap().unwrap();
     assert!(first.starts_with(b"data: "));
     let started = std::time::Instant::now();
@@ -432,9 +426,7 @@ async fn a_silent_stream_gets_keep_alive_comments() {
         "openai",
         indoxrouter_simulator::Fault::Stall { after_chunks: 2 },
     );
-    let mut body = chat_body("think quietly");
-    body["stream"] = json!(true);
-    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    let mut r = h.post_stream(&key, "think quietly").await;
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while !seen.contains(": keep-alive\n\n") && tokio::time::Instant::now() < deadline {
@@ -633,9 +625,7 @@ async fn a_stream_whose_client_leaves_is_billed_the_usage_the_provider_reports_l
         "openai",
         indoxrouter_simulator::Fault::Drip(std::time::Duration::from_millis(100)),
     );
-    let mut body = chat_body("tell me a story");
-    body["stream"] = json!(true);
-    let mut r = h.post("/v1/chat/completions", &key, body).await;
+    let mut r = h.post_stream(&key, "tell me a story").await;
     assert!(r.chunk().await.unwrap().unwrap().starts_with(b"data: "));
     drop(r);
     let mut streamed = None;
@@ -663,9 +653,9 @@ async fn a_client_that_leaves_before_the_first_token_still_pays_for_its_prompt()
         "openai",
         indoxrouter_simulator::Fault::Stall { after_chunks: 0 },
     );
-    let mut body = chat_body("a prompt the provider has processed");
-    body["stream"] = json!(true);
-    let r = h.post("/v1/chat/completions", &key, body).await;
+    let r = h
+        .post_stream(&key, "a prompt the provider has processed")
+        .await;
     assert_eq!(r.status(), 200);
     drop(r);
     let row = first_row(&h, &key).await;

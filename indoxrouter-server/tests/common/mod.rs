@@ -96,6 +96,13 @@ impl Harness {
             .unwrap()
     }
 
+    /// A streamed chat of `text` on `/v1`, its response not yet read.
+    pub async fn post_stream(&self, token: &str, text: &str) -> reqwest::Response {
+        let mut body = chat_body(text);
+        body["stream"] = serde_json::json!(true);
+        self.post("/v1/chat/completions", token, body).await
+    }
+
     /// The status of a small chat on `/v1` made with `credential`.
     pub async fn chat_status(&self, credential: &str, text: &str) -> u16 {
         self.post("/v1/chat/completions", credential, chat_body(text))
