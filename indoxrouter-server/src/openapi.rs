@@ -323,7 +323,7 @@ fn error_description(status: u16) -> &'static str {
             "The request's upper-bound cost exceeds the available balance (`insufficient_credits`); the provider was not called."
         }
         403 => {
-            "Not an administrator (`forbidden`), or a catalog model without prices (`model_not_priced`)."
+            "Not an administrator (`forbidden`), a disabled account (`account_disabled`), or a catalog model without prices (`model_not_priced`)."
         }
         404 => {
             "Not found: `not_found`, `model_not_found`, `provider_not_found` or `key_not_found`."
@@ -488,6 +488,11 @@ fn operation(op: Op) -> Spec {
             .body(sref("Login"), true)
             .json(200, "An access token.", sref("Token"))
             .errors(LOGIN),
+        Op::ChangePassword => Spec::new("account", "Change your password")
+            .describe("Checks `current_password` like a login (throttled; a wrong one counts as a failed login), sets `new_password` (8 characters or more) and ends every access token issued before; the answer is a fresh one. API keys keep working: revoke them separately.")
+            .body(sref("ChangePassword"), true)
+            .json(200, "A fresh access token.", sref("Token"))
+            .errors(LOGIN),
         Op::GetMe => Spec::new("account", "The caller's profile and balance")
             .json(200, "The caller.", sref("Me"))
             .errors(&[401]),
@@ -551,8 +556,8 @@ fn operation(op: Op) -> Spec {
             .body(sref("CreateUser"), true)
             .json(201, "The new user.", sref("User"))
             .errors(ADMIN_POST),
-        Op::AdminUpdateUser => Spec::new("admin", "Change a user's rate-limit tier")
-            .describe("`{\"tier\": \"premium\"}` assigns a tier, `{\"tier\": null}` restores the server default, an absent field is left as it is. Takes effect on the user's next request.")
+        Op::AdminUpdateUser => Spec::new("admin", "Change a user's tier, disable or enable them, or reset their password")
+            .describe("`{\"tier\": \"premium\"}` assigns a tier, `{\"tier\": null}` restores the server default; `{\"disabled\": true}` refuses the user's tokens and keys at once on every route (`403 account_disabled`) until `false`; `{\"password\": \"…\"}` sets a new password and ends the user's access tokens. Absent fields are left as they are.")
             .param(path_param("username", "The user's name.", "alice"))
             .body(sref("UpdateUser"), true)
             .json(200, "The user.", sref("User"))
@@ -968,7 +973,19 @@ fn schemas() -> Value {
         json!({
             "type": "object", "additionalProperties": false,
             "properties": {
-                "tier": {"type": "string", "nullable": true, "description": "A tier name, or `null` for the server default."}
+                "tier": {"type": "string", "nullable": true, "description": "A tier name, or `null` for the server default."},
+                "disabled": {"type": "boolean", "description": "Disable (`true`) or enable (`false`) the user."},
+                "password": {"type": "string", "format": "password", "minLength": 8, "description": "A new password; ends the user's access tokens."}
+            }
+        }),
+    );
+    put(
+        "ChangePassword",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["current_password", "new_password"],
+            "properties": {
+                "current_password": {"type": "string", "format": "password"},
+                "new_password": {"type": "string", "format": "password", "minLength": 8}
             }
         }),
     );

@@ -61,6 +61,7 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
             .accounts
             .user_by_id(record.user_id)
             .ok_or_else(|| ApiError::unauthorized("invalid, revoked or expired API key"))?;
+        refuse_disabled(&user)?;
         return Ok(Principal {
             user_id: user.id,
             username: user.username,
@@ -80,7 +81,10 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
         .parse::<UserId>()
         .ok()
         .and_then(|id| state.accounts.user_by_id(id))
+        // A token from before a password change or a revocation.
+        .filter(|u| u.token_generation == claims.generation)
         .ok_or_else(|| ApiError::unauthorized("invalid or expired access token"))?;
+    refuse_disabled(&user)?;
     Ok(Principal {
         user_id: user.id,
         username: user.username,
@@ -89,4 +93,18 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
         tier: user.tier,
         key_tier: None,
     })
+}
+
+/// 403 `account_disabled` for a disabled user's valid credential: said only
+/// to someone who holds one, so it reveals nothing to strangers.
+pub fn refuse_disabled(user: &crate::store::User) -> Result<(), ApiError> {
+    if user.disabled {
+        Err(ApiError::new(
+            http::StatusCode::FORBIDDEN,
+            "account_disabled",
+            "this account is disabled; ask an administrator",
+        ))
+    } else {
+        Ok(())
+    }
 }

@@ -249,3 +249,117 @@ async fn users_cannot_use_admin_routes_and_admins_manage_credits() {
     // Password hashes never leave the server.
     assert!(!list.to_string().contains("argon2"));
 }
+
+async fn patch_user(h: &Harness, admin: &str, username: &str, body: Value) -> reqwest::Response {
+    h.http
+        .patch(format!("{}/api/v1/admin/users/{username}", h.url))
+        .bearer_auth(admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn changing_a_password_ends_every_earlier_access_token() {
+    let h = start().await;
+    h.user_with_key("pam", "1").await;
+    let old_a = h.login("pam", "password-123").await;
+    let old_b = h.login("pam", "password-123").await;
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    // The wrong current password, or a short new one, changes nothing.
+    let r = h
+        .post(
+            "/api/v1/users/me/password",
+            &old_a,
+            change("nope-nope", "new-password-456"),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let r = h
+        .post(
+            "/api/v1/users/me/password",
+            &old_a,
+            change("password-123", "short"),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(status(&h, &old_b).await, 200);
+
+    let r = h
+        .post(
+            "/api/v1/users/me/password",
+            &old_a,
+            change("password-123", "new-password-456"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    let fresh = v["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(status(&h, &old_a).await, 401);
+    assert_eq!(status(&h, &old_b).await, 401);
+    assert_eq!(status(&h, &fresh).await, 200);
+    assert_eq!(
+        status(&h, &h.login("pam", "new-password-456").await).await,
+        200
+    );
+    let r = h
+        .http
+        .post(format!("{}/api/v1/auth/login", h.url))
+        .json(&json!({"username": "pam", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_refused_everywhere_at_once_and_an_admin_can_reset_a_password() {
+    let h = start().await;
+    let admin = h.admin().await;
+    let key = h.user_with_key("quin", "1").await;
+    let token = h.login("quin", "password-123").await;
+    assert_eq!(h.chat_status(&key, "hi").await, 200);
+
+    let r = patch_user(&h, &admin, "quin", json!({"disabled": true})).await;
+    assert_eq!(r.status(), 200);
+    for credential in [&key, &token] {
+        assert_eq!(h.chat_status(credential, "hi").await, 403);
+        for path in ["/api/v1/users/me", "/api/v1/keys", "/api/v1/users/me/usage"] {
+            let r = h.get(path, credential).await;
+            assert_eq!(r.status(), 403, "{path}");
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["code"], "account_disabled");
+        }
+    }
+    let r = h
+        .http
+        .post(format!("{}/api/v1/auth/login", h.url))
+        .json(&json!({"username": "quin", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Enabled again: the same key and token work.
+    patch_user(&h, &admin, "quin", json!({"disabled": false})).await;
+    assert_eq!(h.chat_status(&key, "hi").await, 200);
+    assert_eq!(status(&h, &token).await, 200);
+
+    // An operator's reset ends the user's tokens; keys keep working.
+    let r = patch_user(
+        &h,
+        &admin,
+        "quin",
+        json!({"password": "reset-password-789"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(status(&h, &token).await, 401);
+    assert_eq!(h.chat_status(&key, "hi").await, 200);
+    assert_eq!(
+        status(&h, &h.login("quin", "reset-password-789").await).await,
+        200
+    );
+}

@@ -328,6 +328,13 @@ fn sample(op: Op, w: &World) -> (String, Option<Body>) {
                 json!({"username": "alice", "password": "password-123"}),
             )),
         ),
+        // The same password again: the samples after this one still log in.
+        Op::ChangePassword => (
+            "/api/v1/users/me/password".to_owned(),
+            Some(Body::Json(
+                json!({"current_password": "password-123", "new_password": "password-123"}),
+            )),
+        ),
         Op::GetMe => ("/api/v1/users/me".to_owned(), None),
         Op::GetMyUsage => ("/api/v1/users/me/usage?limit=2".to_owned(), None),
         Op::CreateKey => (

@@ -9,7 +9,7 @@ use indoxrouter::Usd;
 use indoxrouter_server::store::redb_store::RedbStore;
 use indoxrouter_server::store::{
     Accounts, ApiKeyRecord, CreditEntry, Ledger, NewUser, PasswordHash, Role, StoreError, UsageRow,
-    UsageStatus, User, UserId,
+    UsageStatus, User, UserId, UserUpdate,
 };
 use tempfile::TempDir;
 
@@ -226,7 +226,13 @@ async fn user_tiers_are_set_cleared_and_survive_a_reopen() {
     assert_eq!(bob.tier.as_deref(), Some("basic"));
 
     let ada2 = store
-        .set_user_tier(ada.id, Some("premium".into()))
+        .update_user(
+            ada.id,
+            UserUpdate {
+                tier: Some(Some("premium".into())),
+                ..UserUpdate::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(ada2.tier.as_deref(), Some("premium"));
@@ -235,10 +241,27 @@ async fn user_tiers_are_set_cleared_and_survive_a_reopen() {
         Some("premium")
     );
     assert!(matches!(
-        store.set_user_tier(999, None).await,
+        store
+            .update_user(
+                999,
+                UserUpdate {
+                    tier: Some(None),
+                    ..UserUpdate::default()
+                }
+            )
+            .await,
         Err(StoreError::UserNotFound)
     ));
-    store.set_user_tier(bob.id, None).await.unwrap();
+    store
+        .update_user(
+            bob.id,
+            UserUpdate {
+                tier: Some(None),
+                ..UserUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
 
     drop(store);
     let store = open(&dir);

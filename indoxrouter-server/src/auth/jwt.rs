@@ -28,6 +28,10 @@ pub struct Claims {
     pub exp: u64,
     /// Issue time, Unix seconds.
     pub iat: u64,
+    /// The user's token generation when the token was issued; a token from
+    /// an older generation is refused (see `User::token_generation`).
+    #[serde(default)]
+    pub generation: u32,
 }
 
 impl Claims {
@@ -96,6 +100,7 @@ impl JwtKeys {
             role: user.role,
             exp: iat.saturating_add(expires_in),
             iat,
+            generation: user.token_generation,
         };
         let access_token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -142,6 +147,8 @@ mod tests {
             role: Role::Admin,
             created_at: 0,
             tier: None,
+            disabled: false,
+            token_generation: 0,
         }
     }
 
@@ -159,6 +166,7 @@ mod tests {
             role: Role::User,
             exp,
             iat: now_secs(),
+            generation: 0,
         }
     }
 
@@ -226,6 +234,7 @@ mod tests {
                 role: Role::Admin,
                 exp: now_secs() + 3600,
                 iat: now_secs(),
+                generation: 0,
             })
             .unwrap(),
         );

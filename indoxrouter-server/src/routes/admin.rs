@@ -15,7 +15,7 @@ use super::{Req, body, ctx, finish, json_value, parse_json};
 use crate::auth::password::hash_password;
 use crate::error::{ApiError, Surface};
 use crate::state::AppState;
-use crate::store::{CreditEntry, NewUser, Role, User};
+use crate::store::{CreditEntry, NewUser, Role, User, UserUpdate};
 use crate::time::unix_millis;
 
 /// Shortest password accepted for new accounts.
@@ -44,6 +44,13 @@ struct UpdateUser {
     /// `"premium"`, or `null` for the server default; absent leaves it.
     #[serde(default, deserialize_with = "present")]
     tier: Option<Option<String>>,
+    /// Disable (`true`) or enable (`false`): a disabled user's tokens and
+    /// keys are refused at once.
+    #[serde(default)]
+    disabled: Option<bool>,
+    /// A new password (an operator's reset); ends the user's access tokens.
+    #[serde(default)]
+    password: Option<String>,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
@@ -81,6 +88,31 @@ fn view<'a>(state: &AppState, u: &'a User) -> UserView<'a> {
     }
 }
 
+/// The hash of a new password (`password` named in the error), refused
+/// when shorter than [`MIN_PASSWORD_CHARS`].
+pub(super) async fn new_password_hash(
+    password: String,
+) -> Result<crate::store::PasswordHash, ApiError> {
+    new_password_hash_for("password", password).await
+}
+
+/// [`new_password_hash`] with the request field's name.
+pub(super) async fn new_password_hash_for(
+    field: &'static str,
+    password: String,
+) -> Result<crate::store::PasswordHash, ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::unprocessable(format!(
+            "`{field}` must be at least {MIN_PASSWORD_CHARS} characters"
+        ))
+        .param(field));
+    }
+    hash_password(password).await.map_err(|e| {
+        tracing::error!(error = %e, "hashing a password");
+        ApiError::internal()
+    })
+}
+
 fn valid_username(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
@@ -104,12 +136,6 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     )
                     .param("username"));
                 }
-                if spec.password.chars().count() < MIN_PASSWORD_CHARS {
-                    return Err(ApiError::unprocessable(format!(
-                        "`password` must be at least {MIN_PASSWORD_CHARS} characters"
-                    ))
-                    .param("password"));
-                }
                 let tier = checked_tier(&req.state, spec.tier)?;
                 let credits = spec.credits.unwrap_or(Usd::ZERO);
                 if credits.is_negative() {
@@ -117,10 +143,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                         ApiError::unprocessable("`credits` cannot be negative").param("credits")
                     );
                 }
-                let hash = hash_password(spec.password).await.map_err(|e| {
-                    tracing::error!(error = %e, "hashing a password");
-                    ApiError::internal()
-                })?;
+                let hash = new_password_hash(spec.password).await?;
                 let user = req
                     .state
                     .accounts
@@ -214,13 +237,21 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     .accounts
                     .user_by_name(&username)
                     .ok_or_else(|| ApiError::not_found(format!("no user `{username}`")))?;
-                let user = match spec.tier {
-                    None => user,
-                    Some(tier) => {
-                        let tier = checked_tier(&req.state, tier)?;
-                        req.state.accounts.set_user_tier(user.id, tier).await?
-                    }
+                let tier = match spec.tier {
+                    None => None,
+                    Some(tier) => Some(checked_tier(&req.state, tier)?),
                 };
+                let password_hash = match spec.password {
+                    None => None,
+                    Some(p) => Some(new_password_hash(p).await?),
+                };
+                let update = UserUpdate {
+                    tier,
+                    password_hash,
+                    disabled: spec.disabled,
+                    revoke_tokens: false,
+                };
+                let user = req.state.accounts.update_user(user.id, update).await?;
                 Ok(json_value(StatusCode::OK, &view(&req.state, &user)))
             }
             .await;

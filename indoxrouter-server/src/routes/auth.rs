@@ -66,9 +66,29 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 }
 
 async fn login(req: &Req, username: String, password: String) -> Result<Response, ApiError> {
+    if !login_throttled(req, &username, password).await? {
+        return Err(ApiError::unauthorized("incorrect username or password"));
+    }
+    let Some(user) = req.state.accounts.user_by_name(&username) else {
+        return Err(ApiError::unauthorized("incorrect username or password"));
+    };
+    // Said only to someone who knows the password.
+    crate::principal::refuse_disabled(&user)?;
+    token_response(req, &user, StatusCode::OK)
+}
+
+/// Checks `password` for `username` under the login throttle: refused with
+/// 429 while the username or the caller's address is throttled (before any
+/// hashing), 503 when the hashing queue is full; `Ok(false)` for a wrong
+/// password (counted as a failure) or an unknown user, which take the same
+/// time.
+pub(super) async fn login_throttled(
+    req: &Req,
+    username: &str,
+    password: String,
+) -> Result<bool, ApiError> {
     let throttle = &req.state.login_throttle;
-    // Refused before any password is checked: guessing costs no hashing.
-    if let Err(wait) = throttle.check(&username, req.client) {
+    if let Err(wait) = throttle.check(username, req.client) {
         return Err(too_many_logins(
             "too many failed logins for this username or from this address; try again later",
             wait,
@@ -80,10 +100,10 @@ async fn login(req: &Req, username: String, password: String) -> Result<Response
             std::time::Duration::from_secs(1),
         ));
     };
-    let user = req.state.accounts.user_by_name(&username);
+    let user = req.state.accounts.user_by_name(username);
     // Verify even for unknown users so timing does not reveal which names exist.
     let ok = match verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await {
-        Ok(ok) => ok,
+        Ok(ok) => ok && user.is_some(),
         Err(_) => {
             let mut e = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -94,20 +114,26 @@ async fn login(req: &Req, username: String, password: String) -> Result<Response
             return Err(e);
         }
     };
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            throttle.failed(&username, req.client);
-            return Err(ApiError::unauthorized("incorrect username or password"));
-        }
-    };
-    throttle.succeeded(&username);
-    let issued = req.state.jwt.issue(&user).map_err(|e| {
+    if ok {
+        throttle.succeeded(username);
+    } else {
+        throttle.failed(username, req.client);
+    }
+    Ok(ok)
+}
+
+/// An access token for `user`, in the seed's (and OAuth2's) shape.
+pub(super) fn token_response(
+    req: &Req,
+    user: &crate::store::User,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let issued = req.state.jwt.issue(user).map_err(|e| {
         tracing::error!(error = %e, "issuing a token");
         ApiError::internal()
     })?;
     Ok(json_value(
-        StatusCode::OK,
+        status,
         &TokenResponse {
             access_token: issued.access_token,
             token_type: "bearer",

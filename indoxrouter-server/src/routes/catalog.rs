@@ -81,6 +81,8 @@ pub enum Op {
     AuthLogin,
     /// `GET /api/v1/users/me`: the caller and their balance.
     GetMe,
+    /// `POST /api/v1/users/me/password`: change one's own password.
+    ChangePassword,
     /// `GET /api/v1/users/me/usage`: the caller's usage rows.
     GetMyUsage,
     /// `POST /api/v1/keys`: a new API key.
@@ -221,6 +223,8 @@ pub const ROUTES: &[Route] = &[
     route(Post, "/api/v1/auth/login", Op::AuthLogin, Public),
     // The caller's account (routes/account.rs).
     route(Get, "/api/v1/users/me", Op::GetMe, User),
+    // Changing one's own password (routes/password.rs).
+    route(Post, "/api/v1/users/me/password", Op::ChangePassword, User),
     route(Get, "/api/v1/users/me/usage", Op::GetMyUsage, User),
     // Usage reports (routes/usage.rs).
     route(

@@ -15,6 +15,7 @@ mod inference;
 mod metrics;
 mod models;
 mod openai;
+mod password;
 mod seed;
 mod stream;
 mod usage;
@@ -64,6 +65,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let api = warp::path!("api" / "v1" / ..)
         .and(
             auth::routes(state.clone())
+                .or(password::routes(state.clone()))
+                .unify()
                 .or(account::routes(state.clone()))
                 .unify()
                 .or(admin::routes(state.clone()))

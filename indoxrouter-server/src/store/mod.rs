@@ -67,6 +67,48 @@ pub struct User {
     /// Rate-limit tier; `None` means the server's default tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// A disabled user's tokens and keys are refused on every route.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// Access tokens carry the generation they were issued under; raising
+    /// it (a password change, a reset, a revocation) ends all of them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub token_generation: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Changes to a user; each `None` field is left as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    /// The rate-limit tier (`Some(None)`: the server default).
+    pub tier: Option<Option<String>>,
+    /// A new password hash; also ends the user's access tokens.
+    pub password_hash: Option<PasswordHash>,
+    /// Disable or enable the user.
+    pub disabled: Option<bool>,
+    /// End every access token issued so far.
+    pub revoke_tokens: bool,
+}
+
+impl UserUpdate {
+    /// Applies the changes to `user`.
+    pub fn apply(self, user: &mut User) {
+        if let Some(tier) = self.tier {
+            user.tier = tier;
+        }
+        if let Some(disabled) = self.disabled {
+            user.disabled = disabled;
+        }
+        if self.revoke_tokens || self.password_hash.is_some() {
+            user.token_generation = user.token_generation.wrapping_add(1);
+        }
+        if let Some(hash) = self.password_hash {
+            user.password_hash = hash;
+        }
+    }
 }
 
 /// A user to create.
@@ -445,7 +487,7 @@ pub trait Accounts: Send + Sync + 'static {
     /// Every user, by id.
     fn list_users(&self) -> Vec<User>;
     /// Sets `user`'s rate-limit tier (`None`: the server default).
-    fn set_user_tier(&self, user: UserId, tier: Option<String>) -> StoreFuture<'_, User>;
+    fn update_user(&self, user: UserId, update: UserUpdate) -> StoreFuture<'_, User>;
     /// Stores a new key record.
     fn create_key(&self, key: ApiKeyRecord) -> StoreFuture<'_, ()>;
     /// The key record whose hash is `hash` (active or not).

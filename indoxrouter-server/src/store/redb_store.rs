@@ -121,7 +121,7 @@ use tokio::sync::oneshot;
 use super::{
     Accounts, ApiKeyRecord, CreditEntry, KeyHash, Ledger, NewUser, Reservation, StoreError,
     StoreFuture, SummaryQuery, UsageGroupBy, UsageGroupKey, UsagePage, UsageQuery, UsageRow,
-    UsageSummary, UsageTotals, User, UserId,
+    UsageSummary, UsageTotals, User, UserId, UserUpdate,
 };
 
 /// The most operations committed in one transaction. Bounds the latency a
@@ -281,9 +281,9 @@ enum Op {
         now: u64,
         reply: Reply<ApiKeyRecord>,
     },
-    SetTier {
+    UpdateUser {
         user: UserId,
-        tier: Option<String>,
+        update: UserUpdate,
         reply: Reply<User>,
     },
     Settle {
@@ -426,8 +426,12 @@ impl Accounts for RedbStore {
         users
     }
 
-    fn set_user_tier(&self, user: UserId, tier: Option<String>) -> StoreFuture<'_, User> {
-        self.submit(|reply| Op::SetTier { user, tier, reply })
+    fn update_user(&self, user: UserId, update: UserUpdate) -> StoreFuture<'_, User> {
+        self.submit(|reply| Op::UpdateUser {
+            user,
+            update,
+            reply,
+        })
     }
 
     fn create_key(&self, key: ApiKeyRecord) -> StoreFuture<'_, ()> {
@@ -915,7 +919,7 @@ fn fail_unapplied(op: Op) -> Staged {
         Op::CreateUser { reply, .. } => Staged::User(reply, closed()),
         Op::CreateKey { reply, .. } => Staged::Key(reply, closed()),
         Op::RevokeKey { reply, .. } => Staged::Revoked(reply, closed()),
-        Op::SetTier { reply, .. } => Staged::Updated(reply, closed()),
+        Op::UpdateUser { reply, .. } => Staged::Updated(reply, closed()),
         Op::Settle { charge, reply, .. } => Staged::Settled(reply, charge, closed()),
         Op::Credit { entry, reply } => Staged::Credited(reply, entry.user_id, closed()),
         Op::Flush { reply } | Op::SyncIndexes { reply } => Staged::Flushed(reply),
@@ -1037,8 +1041,12 @@ impl<'t> Tables<'t> {
                 let (result, fatal) = split(self.revoke_key(user, &id, now));
                 (Staged::Revoked(reply, result), fatal)
             }
-            Op::SetTier { user, tier, reply } => {
-                let (result, fatal) = split(self.set_tier(user, tier));
+            Op::UpdateUser {
+                user,
+                update,
+                reply,
+            } => {
+                let (result, fatal) = split(self.update_user(user, update));
                 (Staged::Updated(reply, result), fatal)
             }
             Op::Settle { row, charge, reply } => {
@@ -1093,6 +1101,8 @@ impl<'t> Tables<'t> {
             role: new.role,
             created_at: now_ms() / 1000,
             tier: new.tier,
+            disabled: false,
+            token_generation: 0,
         };
         self.users
             .insert(id, encode(&user)?.as_slice())
@@ -1164,12 +1174,12 @@ impl<'t> Tables<'t> {
         Ok(Ok(key))
     }
 
-    fn set_tier(&mut self, id: UserId, tier: Option<String>) -> Applied<User> {
+    fn update_user(&mut self, id: UserId, update: UserUpdate) -> Applied<User> {
         let mut user: User = match self.users.get(id).map_err(storage)? {
             Some(value) => decode(value.value())?,
             None => return Ok(Err(StoreError::UserNotFound)),
         };
-        user.tier = tier;
+        update.apply(&mut user);
         self.users
             .insert(id, encode(&user)?.as_slice())
             .map_err(storage)?;
