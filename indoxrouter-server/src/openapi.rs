@@ -569,6 +569,19 @@ fn operation(op: Op) -> Spec {
                 json!({"type": "string"}),
             )])
             .errors(&[401]),
+        Op::AdminDeleteUser => Spec::new("admin", "Delete a user")
+            .describe("Disables the user for good, revokes every key and ends every access token. Usage rows stay in the reports; the username stays taken, so it cannot be reused by accident. An administrator cannot delete themself (`409 cannot_delete_self`).")
+            .param(path_param("username", "The user's name.", "alice"))
+            .json(200, "Deleted.", json!({"type": "object", "required": ["username", "deleted"], "properties": {"username": {"type": "string"}, "deleted": {"type": "boolean"}}}))
+            .errors(&[401, 403, 404, 409, 503]),
+        Op::AdminListUserKeys => Spec::new("admin", "A user's API keys")
+            .param(path_param("username", "The user's name.", "alice"))
+            .json(200, "The keys (never the keys themselves).", sref("KeyList"))
+            .errors(&[401, 403, 404]),
+        Op::AdminRevokeKey => Spec::new("admin", "Revoke any user's API key")
+            .param(path_param("id", "The key's id (`key_…`).", "key_0123456789abcdef01234567"))
+            .json(200, "The revoked key.", sref("ApiKey"))
+            .errors(&[401, 403, 404, 503]),
         Op::AdminListUsers => Spec::new("admin", "List users")
             .json(200, "Every user.", sref("UserList")),
         Op::AdminAddCredits => Spec::new("admin", "Add (or remove) credit")
@@ -964,7 +977,9 @@ fn schemas() -> Value {
                 "role": sref("Role"),
                 "created_at": {"type": "integer", "description": "Unix seconds."},
                 "balance": sref("Usd"),
-                "tier": {"type": "string", "nullable": true, "description": "The assigned rate-limit tier; `null` means the server default."}
+                "tier": {"type": "string", "nullable": true, "description": "The assigned rate-limit tier; `null` means the server default."},
+                "disabled": {"type": "boolean", "description": "Tokens and keys are refused (`403 account_disabled`)."},
+                "deleted": {"type": "boolean", "description": "Deleted by an administrator (also disabled)."}
             }
         }),
     );

@@ -363,3 +363,72 @@ async fn a_disabled_user_is_refused_everywhere_at_once_and_an_admin_can_reset_a_
         200
     );
 }
+
+#[tokio::test]
+async fn admins_list_and_revoke_anyones_keys_and_delete_users_keeping_their_usage() {
+    let h = start().await;
+    let admin = h.admin().await;
+    let key = h.user_with_key("rhea", "1").await;
+    assert_eq!(h.chat_status(&key, "hi").await, 200);
+
+    let v: Value = h
+        .get("/api/v1/admin/users/rhea/keys", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = v["data"][0]["id"].as_str().unwrap().to_owned();
+    let r = h
+        .http
+        .delete(format!("{}/api/v1/admin/keys/{id}", h.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(h.chat_status(&key, "hi").await, 401);
+
+    let token = h.login("rhea", "password-123").await;
+    let r = h
+        .http
+        .delete(format!("{}/api/v1/admin/users/rhea", h.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(status(&h, &token).await, 401);
+    let r = h
+        .http
+        .post(format!("{}/api/v1/auth/login", h.url))
+        .json(&json!({"username": "rhea", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The usage stays in the reports; the name stays taken.
+    let v: Value = h
+        .get("/api/v1/admin/usage?user=rhea", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    let r = h
+        .post(
+            "/api/v1/admin/users",
+            &admin,
+            json!({"username": "rhea", "password": "password-123"}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    // An administrator cannot delete themself.
+    let r = h
+        .http
+        .delete(format!("{}/api/v1/admin/users/admin", h.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+}

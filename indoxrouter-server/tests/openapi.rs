@@ -370,6 +370,9 @@ fn sample(op: Op, w: &World) -> (String, Option<Body>) {
             "/api/v1/admin/users/alice".to_owned(),
             Some(Body::Json(json!({"tier": "enterprise"}))),
         ),
+        Op::AdminDeleteUser => ("/api/v1/admin/users/carl".to_owned(), None),
+        Op::AdminListUserKeys => ("/api/v1/admin/users/alice/keys".to_owned(), None),
+        Op::AdminRevokeKey => (format!("/api/v1/admin/keys/{}", w.spare_key_id), None),
         Op::Metrics => ("/metrics".to_owned(), None),
         Op::SeedListProviders => ("/api/v1/models/".to_owned(), None),
         Op::SeedGetProvider => ("/api/v1/models/openai".to_owned(), None),
@@ -467,6 +470,8 @@ fn is_router_miss(status: u16, body: Option<&Value>) -> bool {
 async fn world() -> World {
     let h = common::start().await;
     let key = h.user_with_key("alice", "5").await;
+    // For the delete sample.
+    h.user_with_key("carl", "0").await;
     let admin = h.admin().await;
     let token = h.login("alice", "password-123").await;
     let r = h

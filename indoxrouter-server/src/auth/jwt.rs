@@ -149,6 +149,7 @@ mod tests {
             tier: None,
             disabled: false,
             token_generation: 0,
+            deleted: false,
         }
     }
 

@@ -95,7 +95,7 @@ pub(crate) struct KeyView<'a> {
 }
 
 impl<'a> KeyView<'a> {
-    fn of(k: &'a ApiKeyRecord, now: u64) -> Self {
+    pub(crate) fn of(k: &'a ApiKeyRecord, now: u64) -> Self {
         KeyView {
             id: &k.id,
             name: k.name.as_deref(),

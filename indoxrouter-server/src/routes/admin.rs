@@ -75,6 +75,8 @@ struct UserView<'a> {
     balance: String,
     /// The tier assigned (`null`: the server default).
     tier: Option<&'a str>,
+    disabled: bool,
+    deleted: bool,
 }
 
 fn view<'a>(state: &AppState, u: &'a User) -> UserView<'a> {
@@ -85,6 +87,8 @@ fn view<'a>(state: &AppState, u: &'a User) -> UserView<'a> {
         created_at: u.created_at,
         balance: state.ledger.balance(u.id).to_string(),
         tier: u.tier.as_deref(),
+        disabled: u.disabled,
+        deleted: u.deleted,
     }
 }
 
@@ -236,6 +240,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     .state
                     .accounts
                     .user_by_name(&username)
+                    .filter(|u| !u.deleted)
                     .ok_or_else(|| ApiError::not_found(format!("no user `{username}`")))?;
                 let tier = match spec.tier {
                     None => None,
@@ -249,7 +254,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     tier,
                     password_hash,
                     disabled: spec.disabled,
-                    revoke_tokens: false,
+                    ..UserUpdate::default()
                 };
                 let user = req.state.accounts.update_user(user.id, update).await?;
                 Ok(json_value(StatusCode::OK, &view(&req.state, &user)))

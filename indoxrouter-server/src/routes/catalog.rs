@@ -109,8 +109,15 @@ pub enum Op {
     AdminUsageSummary,
     /// `GET /api/v1/admin/usage/export`: any user's rows as CSV or JSON lines.
     AdminUsageExport,
-    /// `PATCH /api/v1/admin/users/{username}`: change a user's tier.
+    /// `PATCH /api/v1/admin/users/{username}`: change a user's tier, disable
+    /// or enable them, reset their password.
     AdminUpdateUser,
+    /// `DELETE /api/v1/admin/users/{username}`: delete a user.
+    AdminDeleteUser,
+    /// `GET /api/v1/admin/users/{username}/keys`: a user's keys.
+    AdminListUserKeys,
+    /// `DELETE /api/v1/admin/keys/{id}`: revoke anyone's key.
+    AdminRevokeKey,
     /// `GET /metrics`: Prometheus metrics.
     Metrics,
     /// `GET /api/v1/models/`: the catalog.
@@ -270,6 +277,20 @@ pub const ROUTES: &[Route] = &[
         Op::AdminUpdateUser,
         Admin,
     ),
+    // Deleting users, and other users' keys (routes/admin_keys.rs).
+    route(
+        Delete,
+        "/api/v1/admin/users/{username}",
+        Op::AdminDeleteUser,
+        Admin,
+    ),
+    route(
+        Get,
+        "/api/v1/admin/users/{username}/keys",
+        Op::AdminListUserKeys,
+        Admin,
+    ),
+    route(Delete, "/api/v1/admin/keys/{id}", Op::AdminRevokeKey, Admin),
     route(
         Get,
         "/api/v1/admin/users/{username}/usage",

@@ -7,6 +7,7 @@
 
 mod account;
 mod admin;
+mod admin_keys;
 mod auth;
 pub mod catalog;
 mod docs;
@@ -70,6 +71,8 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .or(account::routes(state.clone()))
                 .unify()
                 .or(admin::routes(state.clone()))
+                .unify()
+                .or(admin_keys::routes(state.clone()))
                 .unify()
                 .or(usage::routes(state.clone()))
                 .unify()

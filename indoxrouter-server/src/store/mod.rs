@@ -74,6 +74,10 @@ pub struct User {
     /// it (a password change, a reset, a revocation) ends all of them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub token_generation: u32,
+    /// Deleted by an administrator: disabled for good; the record stays for
+    /// its usage rows and so its username cannot be taken again by accident.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -91,6 +95,8 @@ pub struct UserUpdate {
     pub disabled: Option<bool>,
     /// End every access token issued so far.
     pub revoke_tokens: bool,
+    /// Mark the user deleted (for good).
+    pub deleted: bool,
 }
 
 impl UserUpdate {
@@ -102,6 +108,11 @@ impl UserUpdate {
         if let Some(disabled) = self.disabled {
             user.disabled = disabled;
         }
+        if self.deleted {
+            user.deleted = true;
+        }
+        // A deleted user stays disabled whatever else is asked.
+        user.disabled |= user.deleted;
         if self.revoke_tokens || self.password_hash.is_some() {
             user.token_generation = user.token_generation.wrapping_add(1);
         }
@@ -494,6 +505,8 @@ pub trait Accounts: Send + Sync + 'static {
     fn key_by_hash(&self, hash: &KeyHash) -> Option<ApiKeyRecord>;
     /// `user`'s keys, newest first.
     fn list_keys(&self, user: UserId) -> Vec<ApiKeyRecord>;
+    /// A key by its id (`key_…`), whoever owns it.
+    fn key_by_id(&self, id: &str) -> Option<ApiKeyRecord>;
     /// Revokes `user`'s key `id` at `now`; `KeyNotFound` if not theirs.
     fn revoke_key(&self, user: UserId, id: &str, now: u64) -> StoreFuture<'_, ApiKeyRecord>;
 }

@@ -457,6 +457,14 @@ impl Accounts for RedbStore {
         keys
     }
 
+    fn key_by_id(&self, id: &str) -> Option<ApiKeyRecord> {
+        read(&self.caches.keys)
+            .by_hash
+            .values()
+            .find(|k| k.id == id)
+            .cloned()
+    }
+
     fn revoke_key(&self, user: UserId, id: &str, now: u64) -> StoreFuture<'_, ApiKeyRecord> {
         let id = id.to_owned();
         self.submit(|reply| Op::RevokeKey {
@@ -1103,6 +1111,7 @@ impl<'t> Tables<'t> {
             tier: new.tier,
             disabled: false,
             token_generation: 0,
+            deleted: false,
         };
         self.users
             .insert(id, encode(&user)?.as_slice())
