@@ -242,3 +242,38 @@ async fn a_login_flood_is_throttled_and_real_users_still_get_in() {
         429
     );
 }
+
+#[tokio::test]
+async fn a_callers_model_string_never_becomes_a_metric_label() {
+    let h = start_with(|c| c.allow_unpriced = true).await;
+    let key = h.user_with_key("labels", "1").await;
+    let long = "x".repeat(1 << 20);
+    for model in [
+        format!("openai/{long}"),
+        format!("{long}/m"),
+        format!("nosuch/{long}"),
+    ] {
+        let r = h
+            .post(
+                "/v1/chat/completions",
+                &key,
+                json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}),
+            )
+            .await;
+        assert!(
+            r.status().as_u16() < 500 || r.status() == 502,
+            "{}",
+            r.status()
+        );
+    }
+    let metrics = h.get_public("/metrics").await.text().await.unwrap();
+    assert!(
+        !metrics.contains("xxxxxxxx"),
+        "a caller's string became a label"
+    );
+    assert!(
+        metrics.len() < 64 * 1024,
+        "metrics grew to {} bytes",
+        metrics.len()
+    );
+}

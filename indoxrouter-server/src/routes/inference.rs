@@ -98,6 +98,20 @@ pub(super) async fn settle(
     };
     row.cap_to(hold.credit.amount);
     let (charge, overrun) = (row.cost, row.overrun);
+    // Labels come from the catalog only: with unpriced models allowed, a
+    // caller's model string (any length, any count) must not grow the
+    // metrics registry.
+    let model_label = if req
+        .state
+        .client
+        .catalog()
+        .get(served.provider, served.model)
+        .is_some()
+    {
+        served.model
+    } else {
+        "other"
+    };
     if !overrun.is_zero() {
         // The quote is meant to bound every honest report: this is a
         // provider over-reporting or a bound to fix, and the operator pays it.
@@ -111,12 +125,12 @@ pub(super) async fn settle(
         );
         req.state
             .metrics
-            .unbilled_overrun(served.provider, served.model, overrun);
+            .unbilled_overrun(served.provider, model_label, overrun);
     }
     req.state.ledger.settle(hold.credit, row).await?;
     req.state.metrics.billed(
         served.provider,
-        served.model,
+        model_label,
         u.prompt_tokens,
         u.completion_tokens,
         charge,
@@ -239,6 +253,17 @@ pub(super) fn charge(
         Some(c) => (c.total, false),
         None => (Usd::ZERO, true),
     }
+}
+
+/// The provider of a requested model, as a metric label: a configured
+/// provider's id, or `other` (a caller's string never becomes a label).
+pub(super) fn provider_label<'a>(client: &'a Client, model: &str) -> &'a str {
+    let wanted = model.split_once('/').map_or("", |(p, _)| p);
+    client
+        .providers()
+        .into_iter()
+        .find(|p| *p == wanted)
+        .unwrap_or("other")
 }
 
 fn candidates<'a>(first: &'a str, rest: &'a [String]) -> Vec<&'a str> {
@@ -437,7 +462,7 @@ async fn call_and_settle<T: Metered>(
             r
         }
         Err(e) => {
-            let provider = ask.model.split_once('/').map_or("", |(p, _)| p);
+            let provider = provider_label(&req.state.client, &ask.model);
             metrics.upstream(provider, started.elapsed());
             let e = ApiError::from(e);
             metrics.upstream_error(provider, e.code);

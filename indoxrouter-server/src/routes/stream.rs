@@ -63,7 +63,7 @@ pub(super) async fn chat(
     let upstream = match state.client.chat_stream(chat).await {
         Ok(s) => s,
         Err(e) => {
-            let provider = candidates[0].split_once('/').map_or("", |(p, _)| p);
+            let provider = inference::provider_label(&state.client, &candidates[0]);
             state.metrics.upstream(provider, started.elapsed());
             let e = ApiError::from(e);
             state.metrics.upstream_error(provider, e.code);
