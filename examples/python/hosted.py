@@ -1,7 +1,7 @@
 """Hosted mode: the Python client calling an IndoxRouter server, which holds
 the provider keys and charges your balance.
 
-    cargo run --release -p indoxrouter-server          # prints the admin password once
+    cargo run --release -p indoxrouter-server          # admin password in ./data/admin-password
     # create a key: POST /api/v1/keys (see docs/api), then
     INDOXROUTER_BASE_URL=http://localhost:8000 INDOXROUTER_API_KEY=ixr-... python examples/python/hosted.py
 

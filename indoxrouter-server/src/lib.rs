@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin_cli;
 pub mod auth;
 pub mod billing;
 pub mod config;

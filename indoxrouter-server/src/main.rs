@@ -23,6 +23,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = indoxrouter_server::admin_cli::run(&args, &config).await {
+        return code;
+    }
     // Held until exit: dropping it flushes the log writer.
     let _log_guard = init_logs(config.log_json);
     if let Ok(path) = dotenv {
@@ -50,12 +54,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Some(password) = &boot.generated_admin_password {
-        // Printed once, to the terminal only (not the log stream), so it is
-        // never kept in log storage; the hash is all the server keeps.
-        println!(
-            "\n  Created admin account `{}` with password: {password}\n  It is shown only now. Log in at POST /api/v1/auth/login.\n",
-            config.admin_username
+    if let Some(file) = &boot.admin_password_file {
+        // Only the path: the password itself never reaches a log.
+        tracing::warn!(
+            username = %config.admin_username,
+            file = %file.display(),
+            "created the admin account with a generated password, written to this file \
+             (readable by this user only); log in and change it (POST /api/v1/users/me/password) \
+             and the file is removed"
         );
     }
     if config.environment == Environment::Development && config.jwt_secret.is_none() {

@@ -57,6 +57,11 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Failed-login counters.
     pub login_throttle: crate::auth::throttle::LoginThrottle,
+    /// The generated bootstrap password's file, removed once the bootstrap
+    /// admin's password changes.
+    pub bootstrap_password_file: std::path::PathBuf,
+    /// The bootstrap admin's username.
+    pub admin_username: String,
     /// How long shutdown lets in-flight requests finish.
     pub shutdown_grace: std::time::Duration,
     /// Silence after which a stream gets a keep-alive comment.
@@ -109,8 +114,10 @@ impl Default for DefaultModels {
 /// What start-up did that the operator must see once.
 #[derive(Debug, Default)]
 pub struct Bootstrap {
-    /// The generated admin password, when one was generated (print it once).
-    pub generated_admin_password: Option<String>,
+    /// Where the generated admin password was written (mode 0600), when one
+    /// was generated. Only the path is shown; the password never reaches a
+    /// log.
+    pub admin_password_file: Option<std::path::PathBuf>,
     /// The admin account was created on this start.
     pub admin_created: bool,
 }
@@ -150,7 +157,10 @@ impl AppState {
                 Some(p) => p.expose().to_owned(),
                 None => {
                     let p = random_token(18);
-                    boot.generated_admin_password = Some(p.clone());
+                    let file = bootstrap_password_file(&config.data_dir);
+                    write_private(&file, format!("{p}\n").as_bytes())
+                        .map_err(StartError::Secret)?;
+                    boot.admin_password_file = Some(file);
                     p
                 }
             };
@@ -188,6 +198,8 @@ impl AppState {
             max_connections: config.max_connections,
             trusted_proxies: config.trusted_proxies.clone(),
             login_throttle: crate::auth::throttle::LoginThrottle::new(config.login_limits),
+            bootstrap_password_file: bootstrap_password_file(&config.data_dir),
+            admin_username: config.admin_username.clone(),
             shutdown_grace: config.shutdown_grace,
             sse_keepalive: config.sse_keepalive,
             drain: config.drain,
@@ -198,6 +210,21 @@ impl AppState {
             store,
         };
         Ok((Arc::new(state), boot))
+    }
+
+    /// After `username`'s password changed: the generated bootstrap password
+    /// file, if it is theirs, is no longer true, so it goes.
+    pub fn password_changed(&self, username: &str) {
+        if username == self.admin_username {
+            match std::fs::remove_file(&self.bootstrap_password_file) {
+                Ok(()) => tracing::info!(
+                    file = %self.bootstrap_password_file.display(),
+                    "the bootstrap admin's password changed: removed the generated password's file"
+                ),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(error = %e, "removing the bootstrap password file"),
+            }
+        }
     }
 
     /// Waits until `deadline` for metered work (streams, and calls whose
@@ -252,7 +279,13 @@ fn jwt_secret(config: &Config) -> Result<Vec<u8>, StartError> {
 }
 
 /// Writes a file readable by its owner only.
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+/// Where a generated bootstrap admin password is kept until it is changed.
+pub fn bootstrap_password_file(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("admin-password")
+}
+
+/// Writes `data` to `path`, readable and writable by this user only.
+pub fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

@@ -256,7 +256,11 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     disabled: spec.disabled,
                     ..UserUpdate::default()
                 };
+                let reset = update.password_hash.is_some();
                 let user = req.state.accounts.update_user(user.id, update).await?;
+                if reset {
+                    req.state.password_changed(&user.username);
+                }
                 Ok(json_value(StatusCode::OK, &view(&req.state, &user)))
             }
             .await;

@@ -60,5 +60,6 @@ async fn change(req: &Req, body: &Bytes) -> Result<Response, ApiError> {
             },
         )
         .await?;
+    req.state.password_changed(&user.username);
     token_response(req, &user, StatusCode::OK)
 }
