@@ -11,11 +11,12 @@ use crate::ratelimit::Tiers;
 pub enum Environment {
     /// Generates and persists a JWT secret when none is set.
     Development,
-    /// Requires `INDOXROUTER_JWT_SECRET` of at least [`MIN_SECRET_BYTES`].
+    /// Requires `INDOXROUTER_JWT_SECRET` (of at least [`MIN_SECRET_BYTES`],
+    /// as in every mode).
     Production,
 }
 
-/// Shortest JWT secret production accepts (256 bits, HS256's key size).
+/// Shortest JWT secret accepted in any mode (256 bits, HS256's key size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// A secret string whose `Debug` never shows it.
@@ -163,24 +164,22 @@ impl Config {
             })?,
         };
         let jwt_secret = get("INDOXROUTER_JWT_SECRET").map(Secret);
-        if environment == Environment::Production {
-            match &jwt_secret {
-                None => {
-                    return Err(ConfigError {
-                        var: "INDOXROUTER_JWT_SECRET",
-                        message: "production requires a JWT secret".into(),
-                    });
-                }
-                Some(s) if s.0.len() < MIN_SECRET_BYTES => {
-                    return Err(ConfigError {
-                        var: "INDOXROUTER_JWT_SECRET",
-                        message: format!(
-                            "production requires a secret of at least {MIN_SECRET_BYTES} bytes"
-                        ),
-                    });
-                }
-                Some(_) => {}
+        match &jwt_secret {
+            None if environment == Environment::Production => {
+                return Err(ConfigError {
+                    var: "INDOXROUTER_JWT_SECRET",
+                    message: "production requires a JWT secret".into(),
+                });
             }
+            // A short secret can be brute-forced from one token, whatever
+            // the mode: refused in development too.
+            Some(s) if s.0.len() < MIN_SECRET_BYTES => {
+                return Err(ConfigError {
+                    var: "INDOXROUTER_JWT_SECRET",
+                    message: format!("the secret must be at least {MIN_SECRET_BYTES} bytes"),
+                });
+            }
+            _ => {}
         }
         let admin_credits = match get("INDOXROUTER_ADMIN_CREDITS") {
             None => indoxrouter::Usd::ZERO,
@@ -400,7 +399,10 @@ mod tests {
     #[test]
     fn secrets_do_not_print() {
         let c = from(&[
-            ("INDOXROUTER_JWT_SECRET", "supersecretvalue"),
+            (
+                "INDOXROUTER_JWT_SECRET",
+                "supersecretvalue-long-enough-for-hs256",
+            ),
             ("INDOXROUTER_ADMIN_PASSWORD", "hunter22"),
         ])
         .unwrap();
@@ -409,5 +411,12 @@ mod tests {
             !dbg.contains("supersecretvalue") && !dbg.contains("hunter22"),
             "{dbg}"
         );
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_in_development_too() {
+        let e = from(&[("INDOXROUTER_JWT_SECRET", "short-secret")]).unwrap_err();
+        assert_eq!(e.var, "INDOXROUTER_JWT_SECRET");
+        assert!(!e.to_string().contains("short-secret"), "{e}");
     }
 }

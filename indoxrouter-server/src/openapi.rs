@@ -329,7 +329,9 @@ fn error_description(status: u16) -> &'static str {
             "Not found: `not_found`, `model_not_found`, `provider_not_found` or `key_not_found`."
         }
         405 => "Method not allowed.",
-        409 => "The username is taken (`user_exists`).",
+        409 => {
+            "The username is taken (`user_exists`), the user already holds the most active keys allowed (`too_many_keys`), or an administrator tried to delete themself (`cannot_delete_self`)."
+        }
         411 => "A body without `Content-Length` (`length_required`).",
         413 => "The body is larger than the server accepts (`payload_too_large`).",
         422 => {
@@ -540,10 +542,10 @@ fn operation(op: Op) -> Spec {
             true,
         ),
         Op::CreateKey => Spec::new("account", "Create an API key")
-            .describe("The answer is the only time the key itself is shown. The body is optional.")
+            .describe("The answer is the only time the key itself is shown. The body is optional. A user holds at most 100 active keys (`409 too_many_keys`).")
             .body(sref("NewKey"), false)
             .json(201, "The new key, with `key`.", sref("CreatedKey"))
-            .errors(&[400, 401, 411, 413, 422, 503]),
+            .errors(&[400, 401, 409, 411, 413, 422, 503]),
         Op::ListKeys => Spec::new("account", "The caller's API keys, newest first")
             .json(200, "The keys (never the keys themselves).", sref("KeyList"))
             .errors(&[401]),

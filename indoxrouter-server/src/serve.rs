@@ -135,7 +135,18 @@ where
                 micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
                 "request"
             );
-            resp.headers_mut().entry(REQUEST_ID).or_insert(id);
+            let headers = resp.headers_mut();
+            headers.entry(REQUEST_ID).or_insert(id);
+            // API answers are data, never pages: no sniffing them into HTML,
+            // no scripts, no framing. The docs pages set their own policy.
+            headers
+                .entry(http::header::X_CONTENT_TYPE_OPTIONS)
+                .or_insert(http::HeaderValue::from_static("nosniff"));
+            headers
+                .entry(http::header::CONTENT_SECURITY_POLICY)
+                .or_insert(http::HeaderValue::from_static(
+                    "default-src 'none'; frame-ancestors 'none'",
+                ));
             Ok(resp)
         })
     }

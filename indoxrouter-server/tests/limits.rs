@@ -277,3 +277,47 @@ async fn a_callers_model_string_never_becomes_a_metric_label() {
         metrics.len()
     );
 }
+
+#[tokio::test]
+async fn api_answers_carry_nosniff_and_a_restrictive_policy() {
+    let h = start().await;
+    let key = h.user_with_key("headers", "1").await;
+    for r in [
+        h.get_public("/health").await,
+        h.get("/api/v1/users/me", &key).await,
+        h.get_public("/v1/models").await,
+    ] {
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(
+            r.headers()["content-security-policy"],
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+    }
+    // The docs pages keep their own policy, which lets their own assets load.
+    let r = h.get_public("/docs").await;
+    assert_ne!(
+        r.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+}
+
+#[tokio::test]
+async fn a_user_holds_a_bounded_number_of_keys() {
+    let h = start().await;
+    h.user_with_key("collector", "1").await; // one key already
+    let token = h.login("collector", "password-123").await;
+    let mut last = 0;
+    for _ in 0..100 {
+        last = h
+            .post("/api/v1/keys", &token, json!({}))
+            .await
+            .status()
+            .as_u16();
+        if last != 201 {
+            break;
+        }
+    }
+    assert_eq!(last, 409);
+    let v: serde_json::Value = h.get("/api/v1/keys", &token).await.json().await.unwrap();
+    assert_eq!(v["data"].as_array().unwrap().len(), 100);
+}

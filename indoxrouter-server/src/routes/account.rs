@@ -109,6 +109,10 @@ impl<'a> KeyView<'a> {
     }
 }
 
+/// Active (unrevoked, unexpired) API keys one user may hold: keys are
+/// cheap to mint, and each one is kept in memory for authentication.
+pub const MAX_ACTIVE_KEYS: usize = 100;
+
 pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let me = warp::path!("users" / "me")
         .and(warp::get())
@@ -159,6 +163,20 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 }
                 let tier = checked_tier(&req.state, spec.tier)?;
                 let now = unix_secs();
+                let active = req
+                    .state
+                    .accounts
+                    .list_keys(p.user_id)
+                    .iter()
+                    .filter(|k| k.is_active(now))
+                    .count();
+                if active >= MAX_ACTIVE_KEYS {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "too_many_keys",
+                        format!("a user may hold {MAX_ACTIVE_KEYS} active keys; revoke one first"),
+                    ));
+                }
                 let generated = api_key::generate();
                 let record = ApiKeyRecord {
                     id: format!("key_{}", &super::new_request_id()[4..]),
