@@ -73,10 +73,7 @@ fn points() -> Vec<Point> {
 /// How a streamed answer ended: `Some(true)` with `[DONE]`, `Some(false)`
 /// with an error event, `None` without either (not clean).
 fn stream_end(text: &str) -> Option<bool> {
-    let last = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .last()?;
+    let last = text.lines().rev().find_map(|l| l.strip_prefix("data: "))?;
     if last == "[DONE]" {
         return Some(true);
     }
