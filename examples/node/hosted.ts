@@ -1,6 +1,7 @@
 // Hosted mode: every call goes through an IndoxRouter server, which holds
 // the provider keys and charges your balance (server: `cargo run --release
-// -p indoxrouter-server`; create a key with POST /api/v1/keys).
+// -p indoxrouter-server`; create a key with POST /api/v1/keys and scopes
+// ["inference", "usage:read"] — balance and usage need the second).
 //
 //   INDOXROUTER_API_KEY=ixr-… node hosted.js        (after tsc, or with a TS runner)
 //   INDOXROUTER_USERNAME=alice INDOXROUTER_PASSWORD=… node hosted.js

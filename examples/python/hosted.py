@@ -2,7 +2,8 @@
 the provider keys and charges your balance.
 
     cargo run --release -p indoxrouter-server          # admin password in ./data/admin-password
-    # create a key: POST /api/v1/keys (see docs/api), then
+    # create a key with scopes ["inference", "usage:read"] (balance and usage
+    # need the second): POST /api/v1/keys (see docs/api), then
     INDOXROUTER_BASE_URL=http://localhost:8000 INDOXROUTER_API_KEY=ixr-... python examples/python/hosted.py
 
 Or with a username and password instead of a key:

@@ -268,6 +268,23 @@ fn output_limit(req: &mut ChatRequest, model: Option<&ModelInfo>) -> Result<u64,
     })
 }
 
+/// Caps a chat's output limit at an API key's `max_tokens_per_request`:
+/// the smaller of what the request asks (either field) and the cap, the
+/// cap itself when it asks for none.
+pub fn cap_chat_output(req: &mut ChatRequest, cap: u64) {
+    let completion = req
+        .extra
+        .get("max_completion_tokens")
+        .and_then(serde_json::Value::as_u64);
+    let asked = match (req.max_tokens.map(u64::from), completion) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let want = asked.map_or(cap, |a| a.min(cap));
+    req.max_tokens = Some(u32::try_from(want).unwrap_or(u32::MAX));
+    req.extra.remove("max_completion_tokens");
+}
+
 /// Refuses fields that change the price in ways the catalog does not model.
 fn refuse_unpriced_options(req: &ChatRequest) -> Result<(), ApiError> {
     if let Some(tier) = req.extra.get("service_tier") {

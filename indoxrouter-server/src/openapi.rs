@@ -323,7 +323,7 @@ fn error_description(status: u16) -> &'static str {
             "The request's upper-bound cost exceeds the available balance (`insufficient_credits`); the provider was not called."
         }
         403 => {
-            "Not an administrator (`forbidden`), a disabled account (`account_disabled`), or a catalog model without prices (`model_not_priced`)."
+            "Not an administrator (`forbidden`), a disabled account (`account_disabled`), an API key without the route's scope (`insufficient_scope`) or calling a model outside its list (`model_not_allowed`), a key asking for more than its creator (`key_exceeds_creator`), or a catalog model without prices (`model_not_priced`)."
         }
         404 => {
             "Not found: `not_found`, `model_not_found`, `provider_not_found` or `key_not_found`."
@@ -383,11 +383,11 @@ fn operation_object(route: &Route) -> Value {
         );
     }
     let mut errors: Vec<u16> = spec.errors.to_vec();
-    // Every guarded route can refuse the credential or the role.
+    // Every guarded route can refuse the credential, a disabled account,
+    // a key's scope or the role.
     match route.access {
         Access::Public => {}
-        Access::User => errors.push(401),
-        Access::Admin => errors.extend([401, 403]),
+        Access::User | Access::Admin => errors.extend([401, 403]),
     }
     errors.sort_unstable();
     errors.dedup();
@@ -542,7 +542,7 @@ fn operation(op: Op) -> Spec {
             true,
         ),
         Op::CreateKey => Spec::new("account", "Create an API key")
-            .describe("The answer is the only time the key itself is shown. The body is optional. A user holds at most 100 active keys (`409 too_many_keys`).")
+            .describe("The answer is the only time the key itself is shown. The body is optional: without `scopes` the key may only call inference. A key created with another key can never have more than that key — broader scopes, a model outside its list, a larger output cap, a later expiry or a looser tier is `403 key_exceeds_creator` naming the field; limits it does not set are inherited. A user holds at most 100 active keys (`409 too_many_keys`).")
             .body(sref("NewKey"), false)
             .json(201, "The new key, with `key`.", sref("CreatedKey"))
             .errors(&[400, 401, 409, 411, 413, 422, 503]),
@@ -909,9 +909,17 @@ fn schemas() -> Value {
             "properties": {
                 "name": {"type": "string", "maxLength": 100, "nullable": true},
                 "expires_in_days": nullable(uint32()),
-                "tier": {"type": "string", "nullable": true, "description": "A rate-limit tier for this key alone, on top of its user's."}
+                "tier": {"type": "string", "nullable": true, "description": "A rate-limit tier for this key alone, on top of its user's."},
+                "scopes": {"type": "array", "nullable": true, "items": sref("Scope"), "description": "What the key may do; `[\"inference\"]` when absent."},
+                "models": {"type": "array", "nullable": true, "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1, "maxItems": 50, "description": "Model patterns the key may call (`openai/*`, `anthropic/claude-*`); any when absent."},
+                "max_tokens_per_request": {"type": "integer", "minimum": 1, "nullable": true, "description": "The most output tokens one request may ask for; a larger request is capped."}
             }
         }),
+    );
+    put(
+        "Scope",
+        json!({"type": "string", "enum": ["inference", "usage:read", "keys:manage", "admin"],
+            "description": "`inference`: chat, completions, embeddings, images, the model list. `usage:read`: profile, balance and usage reports. `keys:manage`: keys and the password. `admin`: the administrator routes (an administrator's key)."}),
     );
     let key_props = json!({
         "id": {"type": "string", "example": "key_0123456789abcdef01234567"},
@@ -921,7 +929,10 @@ fn schemas() -> Value {
         "expires_at": {"type": "integer", "nullable": true},
         "revoked_at": {"type": "integer", "nullable": true},
         "active": {"type": "boolean"},
-        "tier": {"type": "string", "nullable": true, "description": "The key's own rate-limit tier."}
+        "tier": {"type": "string", "nullable": true, "description": "The key's own rate-limit tier."},
+        "scopes": {"type": "array", "nullable": true, "items": sref("Scope"), "description": "`null` for a key made before scopes existed, which may do everything its user may."},
+        "models": {"type": "array", "nullable": true, "items": {"type": "string"}, "description": "Model patterns the key may call; `null`: any."},
+        "max_tokens_per_request": {"type": "integer", "nullable": true}
     });
     let key_required = json!([
         "id",

@@ -1,6 +1,7 @@
 //! Who is calling: a bearer JWT or an API key, resolved to a user.
 
 use crate::auth::api_key;
+use crate::auth::scopes::Scope;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Role, UserId};
@@ -20,9 +21,58 @@ pub struct Principal {
     pub tier: Option<String>,
     /// The key's own rate-limit tier, if it has one.
     pub key_tier: Option<String>,
+    /// What the key may do (`None`: an access token or a key from before
+    /// scopes, which may do everything the user may).
+    pub scopes: Option<Vec<Scope>>,
+    /// The key's model patterns (`None`: any model).
+    pub models: Option<Vec<String>>,
+    /// The key's cap on output tokens per request.
+    pub max_tokens_per_request: Option<u64>,
+    /// The key's expiry, Unix seconds.
+    pub key_expires_at: Option<u64>,
 }
 
 impl Principal {
+    /// Whether the caller may do what `scope` covers.
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.contains(&scope))
+    }
+
+    /// 403 `insufficient_scope` unless the caller has `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.has(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this API key lacks the `{}` scope", scope.as_str()),
+            ))
+        }
+    }
+
+    /// 403 `model_not_allowed` unless every model in `models` is on the
+    /// key's allow-list.
+    pub fn allow_models<'a>(
+        &self,
+        models: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), ApiError> {
+        let Some(patterns) = &self.models else {
+            return Ok(());
+        };
+        for m in models {
+            if !crate::auth::scopes::model_allowed(patterns, m) {
+                return Err(ApiError::new(
+                    http::StatusCode::FORBIDDEN,
+                    "model_not_allowed",
+                    format!("this API key may not call `{m}`"),
+                )
+                .param("model"));
+            }
+        }
+        Ok(())
+    }
+
     /// `Ok` for admins, 403 otherwise.
     pub fn require_admin(&self) -> Result<(), ApiError> {
         if self.role == Role::Admin {
@@ -69,6 +119,10 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
             key_id: Some(record.id),
             tier: user.tier,
             key_tier: record.tier,
+            scopes: record.scopes,
+            models: record.models,
+            max_tokens_per_request: record.max_tokens_per_request,
+            key_expires_at: record.expires_at,
         });
     }
 
@@ -92,6 +146,10 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
         key_id: None,
         tier: user.tier,
         key_tier: None,
+        scopes: None,
+        models: None,
+        max_tokens_per_request: None,
+        key_expires_at: None,
     })
 }
 

@@ -432,3 +432,164 @@ async fn admins_list_and_revoke_anyones_keys_and_delete_users_keeping_their_usag
         .unwrap();
     assert_eq!(r.status(), 409);
 }
+
+/// A key made with `token` (an access token or a key) from `body`.
+async fn make_key(h: &Harness, token: &str, body: Value) -> reqwest::Response {
+    h.post("/api/v1/keys", token, body).await
+}
+
+async fn key_of(r: reqwest::Response) -> String {
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_key_without_scopes_can_only_call_inference() {
+    let h = start().await;
+    h.user_with_key("sam", "1").await;
+    let token = h.login("sam", "password-123").await;
+    let key = key_of(make_key(&h, &token, json!({"name": "app"})).await).await;
+    assert_eq!(h.chat_status(&key, "hi").await, 200);
+    assert_eq!(h.get("/v1/models", &key).await.status(), 200);
+    for (method, path) in [
+        ("GET", "/api/v1/users/me"),
+        ("GET", "/api/v1/users/me/usage"),
+        ("GET", "/api/v1/keys"),
+        ("POST", "/api/v1/keys"),
+    ] {
+        let r = if method == "GET" {
+            h.get(path, &key).await
+        } else {
+            h.post(path, &key, json!({})).await
+        };
+        assert_eq!(r.status(), 403, "{method} {path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "insufficient_scope");
+    }
+    let listed: Value = h.get("/api/v1/keys", &token).await.json().await.unwrap();
+    let app = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "app")
+        .unwrap();
+    assert_eq!(app["scopes"], json!(["inference"]));
+}
+
+#[tokio::test]
+async fn a_key_never_mints_a_broader_key() {
+    let tiers = indoxrouter_server::ratelimit::Tiers::parse(
+        Some("small=10:10000,big=100:100000"),
+        Some("big"),
+    )
+    .unwrap();
+    let h = start_with(move |c| c.tiers = tiers).await;
+    h.user_with_key("tess", "1").await;
+    let token = h.login("tess", "password-123").await;
+    let parent = key_of(
+        make_key(
+            &h,
+            &token,
+            json!({"scopes": ["inference", "keys:manage"], "models": ["openai/*"],
+                   "max_tokens_per_request": 100, "expires_in_days": 7, "tier": "small"}),
+        )
+        .await,
+    )
+    .await;
+    for (body, field) in [
+        (json!({"scopes": ["inference", "usage:read"]}), "scopes"),
+        (json!({"models": ["anthropic/*"]}), "models"),
+        (json!({"models": ["*"]}), "models"),
+        (
+            json!({"max_tokens_per_request": 101}),
+            "max_tokens_per_request",
+        ),
+        (json!({"expires_in_days": 30}), "expires_in_days"),
+        (json!({"tier": "big"}), "tier"),
+    ] {
+        let r = make_key(&h, &parent, body.clone()).await;
+        assert_eq!(r.status(), 403, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            (v["code"].as_str(), v["param"].as_str()),
+            (Some("key_exceeds_creator"), Some(field))
+        );
+    }
+    // Narrower in every way is fine; what it does not set, it inherits.
+    let r = make_key(
+        &h,
+        &parent,
+        json!({"models": ["openai/gpt-4o-*"], "max_tokens_per_request": 50}),
+    )
+    .await;
+    let child = key_of(r).await;
+    let listed: Value = h.get("/api/v1/keys", &token).await.json().await.unwrap();
+    let row = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| child.starts_with(k["prefix"].as_str().unwrap()))
+        .unwrap()
+        .clone();
+    assert_eq!(row["scopes"], json!(["inference"]));
+    assert_eq!(row["models"], json!(["openai/gpt-4o-*"]));
+    assert_eq!(row["max_tokens_per_request"], 50);
+    assert_eq!(row["tier"], "small");
+    assert!(
+        row["expires_at"].as_u64().is_some(),
+        "the creator's expiry is inherited"
+    );
+    assert_eq!(h.chat_status(&child, "hi").await, 200);
+}
+
+#[tokio::test]
+async fn a_keys_model_list_and_output_cap_hold_before_the_provider_is_called() {
+    let h = start().await;
+    h.user_with_key("uma", "1").await;
+    let token = h.login("uma", "password-123").await;
+    let key = key_of(
+        make_key(
+            &h,
+            &token,
+            json!({"models": ["openai/gpt-4o-mini"], "max_tokens_per_request": 12}),
+        )
+        .await,
+    )
+    .await;
+    let before = h.sim.request_count();
+    for model in ["openai/gpt-4o", "mistral/mistral-small"] {
+        let body = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
+        let r = h.post("/v1/chat/completions", &key, body).await;
+        assert_eq!(r.status(), 403, "{model}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "model_not_allowed");
+    }
+    // A fallback outside the list is refused too.
+    let body = json!({"model": "openai/gpt-4o-mini", "fallbacks": ["openai/gpt-4o"],
+        "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(
+        h.post("/v1/chat/completions", &key, body).await.status(),
+        403
+    );
+    assert_eq!(
+        h.sim.request_count(),
+        before,
+        "a refused model reached the provider"
+    );
+    // Allowed, and capped: asked for 500 output tokens, sent 12.
+    let body = json!({"model": "gpt-4o-mini", "max_tokens": 500,
+        "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(
+        h.post("/v1/chat/completions", &key, body).await.status(),
+        200
+    );
+    let sent = h.sim.requests().last().unwrap().body.clone();
+    let limit = sent["max_completion_tokens"]
+        .as_u64()
+        .or(sent["max_tokens"].as_u64())
+        .unwrap();
+    assert_eq!(limit, 12);
+}

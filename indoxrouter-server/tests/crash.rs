@@ -108,7 +108,13 @@ async fn sigkill_mid_traffic_loses_no_acknowledged_charge() {
     )
     .await;
     let token = login("victim", "password-123").await;
-    let key = json_post(&http, format!("{url}/api/v1/keys"), &token, json!({})).await["key"]
+    let key = json_post(
+        &http,
+        format!("{url}/api/v1/keys"),
+        &token,
+        json!({"scopes": ["inference", "usage:read"]}),
+    )
+    .await["key"]
         .as_str()
         .unwrap()
         .to_owned();

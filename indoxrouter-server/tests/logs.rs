@@ -76,6 +76,7 @@ async fn no_secret_reaches_the_logs_even_at_trace_level() {
     let key: Value = http
         .post(format!("{url}/api/v1/keys"))
         .bearer_auth(&token)
+        .json(&json!({"scopes": ["inference", "usage:read"]}))
         .send()
         .await
         .unwrap()

@@ -85,6 +85,9 @@ fn key(id: &str, user: UserId, fill: u8, created_at: u64) -> ApiKeyRecord {
         expires_at: None,
         revoked_at: None,
         tier: None,
+        scopes: None,
+        models: None,
+        max_tokens_per_request: None,
     }
 }
 

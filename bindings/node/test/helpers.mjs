@@ -236,7 +236,8 @@ export class Server {
     const created = await this.api('POST', '/api/v1/admin/users', { username: name, password: USER_PASSWORD, credits }, this.adminToken)
     if (created.status !== 201) throw new Error(`create user: ${created.status} ${JSON.stringify(created.body)}`)
     const token = await this.login(name, USER_PASSWORD)
-    const key = await this.api('POST', '/api/v1/keys', { name: 'node-tests' }, token)
+    // The package reads balance and usage with the key too.
+    const key = await this.api('POST', '/api/v1/keys', { name: 'node-tests', scopes: ['inference', 'usage:read'] }, token)
     if (key.status !== 201) throw new Error(`create key: ${key.status} ${JSON.stringify(key.body)}`)
     const server = this
     return {

@@ -413,7 +413,13 @@ def make_user(server: Server) -> Callable[[str], HostedUser]:
         assert status == 201, (status, body)
         assert Decimal(body["balance"]) == Decimal(credits)
         token = server.login(name, USER_PASSWORD)
-        status, body = server.api("POST", "/api/v1/keys", {"name": "python-tests"}, token=token)
+        # The package reads balance and usage with the key too.
+        status, body = server.api(
+            "POST",
+            "/api/v1/keys",
+            {"name": "python-tests", "scopes": ["inference", "usage:read"]},
+            token=token,
+        )
         assert status == 201, (status, body)
         assert body["key"].startswith("ixr-")
         return HostedUser(name=name, password=USER_PASSWORD, key=body["key"], token=token, server=server)

@@ -6,6 +6,7 @@
 pub mod api_key;
 pub mod jwt;
 pub mod password;
+pub mod scopes;
 pub mod throttle;
 
 /// Why authentication failed. Messages are fixed strings: never the token,

@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::key_spec::{self, NewKey};
 use super::{Req, body, ctx, finish, json_value, parse_json};
 use crate::auth::api_key;
 use crate::error::{ApiError, Surface};
@@ -68,19 +69,6 @@ pub(super) fn checked_tier(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct NewKey {
-    #[serde(default)]
-    name: Option<String>,
-    /// Lifetime in days; none means no expiry.
-    #[serde(default)]
-    expires_in_days: Option<u32>,
-    /// The key's own rate-limit tier, on top of its user's.
-    #[serde(default)]
-    tier: Option<String>,
-}
-
 /// A key as listed: never the key itself.
 #[derive(Serialize)]
 pub(crate) struct KeyView<'a> {
@@ -92,6 +80,10 @@ pub(crate) struct KeyView<'a> {
     revoked_at: Option<u64>,
     active: bool,
     tier: Option<&'a str>,
+    /// `null` for a key from before scopes (it may do everything).
+    scopes: Option<Vec<&'static str>>,
+    models: Option<&'a [String]>,
+    max_tokens_per_request: Option<u64>,
 }
 
 impl<'a> KeyView<'a> {
@@ -105,6 +97,12 @@ impl<'a> KeyView<'a> {
             revoked_at: k.revoked_at,
             active: k.is_active(now),
             tier: k.tier.as_deref(),
+            scopes: k
+                .scopes
+                .as_ref()
+                .map(|s| s.iter().map(|s| s.as_str()).collect()),
+            models: k.models.as_deref(),
+            max_tokens_per_request: k.max_tokens_per_request,
         }
     }
 }
@@ -161,7 +159,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                             .param("name"),
                     );
                 }
-                let tier = checked_tier(&req.state, spec.tier)?;
+                let tier = checked_tier(&req.state, spec.tier.clone())?;
                 let now = unix_secs();
                 let active = req
                     .state
@@ -177,6 +175,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                         format!("a user may hold {MAX_ACTIVE_KEYS} active keys; revoke one first"),
                     ));
                 }
+                let limits = key_spec::limits(&req.state, &p, &spec, tier, now)?;
                 let generated = api_key::generate();
                 let record = ApiKeyRecord {
                     id: format!("key_{}", &super::new_request_id()[4..]),
@@ -185,11 +184,12 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     prefix: generated.prefix.clone(),
                     hash: generated.hash,
                     created_at: now,
-                    expires_at: spec
-                        .expires_in_days
-                        .map(|d| now.saturating_add(u64::from(d).saturating_mul(86_400))),
+                    expires_at: limits.expires_at,
                     revoked_at: None,
-                    tier,
+                    tier: limits.tier,
+                    scopes: Some(limits.scopes),
+                    models: limits.models,
+                    max_tokens_per_request: limits.max_tokens_per_request,
                 };
                 req.state.accounts.create_key(record.clone()).await?;
                 let mut view = serde_json::to_value(KeyView::of(&record, now))

@@ -255,6 +255,30 @@ pub(super) fn charge(
     }
 }
 
+/// Refuses (403 `model_not_allowed`) a request for a model, or a fallback,
+/// outside the API key's allow-list — before anything is held or called.
+/// Models are compared by their full `provider/model` id.
+pub(super) fn key_limits(
+    req: &Req,
+    p: &Principal,
+    model: &str,
+    fallbacks: &[String],
+) -> Result<(), ApiError> {
+    if p.models.is_none() {
+        return Ok(());
+    }
+    let ids: Vec<String> = std::iter::once(model)
+        .chain(fallbacks.iter().map(String::as_str))
+        .map(|m| {
+            req.state
+                .client
+                .model(m)
+                .map_or_else(|_| m.to_owned(), |info| info.full_id())
+        })
+        .collect();
+    p.allow_models(ids.iter().map(String::as_str))
+}
+
 /// The provider of a requested model, as a metric label: a configured
 /// provider's id, or `other` (a caller's string never becomes a label).
 pub(super) fn provider_label<'a>(client: &'a Client, model: &str) -> &'a str {
@@ -570,6 +594,10 @@ pub async fn chat(
     p: &Principal,
     mut chat: ChatRequest,
 ) -> Result<Outcome<ChatResponse>, ApiError> {
+    key_limits(req, p, &chat.model, &chat.fallbacks)?;
+    if let Some(cap) = p.max_tokens_per_request {
+        billing::cap_chat_output(&mut chat, cap);
+    }
     let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
     // The rate estimate uses the caller's own output limit, before the
     // quote makes it explicit.
@@ -590,8 +618,14 @@ pub async fn chat(
 pub async fn completion(
     req: &Req,
     p: &Principal,
-    c: CompletionRequest,
+    mut c: CompletionRequest,
 ) -> Result<Outcome<CompletionResponse>, ApiError> {
+    key_limits(req, p, &c.model, &c.fallbacks)?;
+    if let Some(cap) = p.max_tokens_per_request {
+        let want = c.max_output_tokens().map_or(cap, |r| r.min(cap));
+        c.max_tokens = Some(u32::try_from(want).unwrap_or(u32::MAX));
+        c.extra.remove("max_completion_tokens");
+    }
     let quote = req.state.policy.completion(&req.state.client, &c)?;
     let counted_prompt = counted_texts(c.prompt.as_vec());
     let calls = len64(c.prompt.as_vec().len()).saturating_mul(u64::from(c.n.unwrap_or(1).max(1)));
@@ -613,6 +647,7 @@ pub async fn embeddings(
     p: &Principal,
     e: EmbeddingRequest,
 ) -> Result<Outcome<EmbeddingResponse>, ApiError> {
+    key_limits(req, p, &e.model, &e.fallbacks)?;
     let quote = req.state.policy.embeddings(&req.state.client, &e)?;
     let counted_prompt = counted_texts(e.input.as_vec());
     let ask = Ask {
@@ -632,6 +667,7 @@ pub async fn images(
     p: &Principal,
     i: ImageRequest,
 ) -> Result<Outcome<ImageResponse>, ApiError> {
+    key_limits(req, p, &i.model, &i.fallbacks)?;
     let quote = req.state.policy.images(&req.state.client, &i)?;
     let ask = Ask {
         quote,

@@ -13,6 +13,7 @@ pub mod catalog;
 mod docs;
 mod health;
 mod inference;
+mod key_spec;
 mod metrics;
 mod models;
 mod openai;
@@ -52,12 +53,24 @@ pub struct Req {
     /// The client's address: the peer's, or a trusted proxy's
     /// `X-Forwarded-For` client.
     pub client: Option<std::net::IpAddr>,
+    /// The scope an API key needs for this route.
+    pub scope: Option<crate::auth::scopes::Scope>,
 }
 
 impl Req {
     /// The authenticated caller.
+    /// The authenticated caller, refused (403 `insufficient_scope`) when an
+    /// API key lacks the scope this route needs.
     pub fn principal(&self) -> Result<Principal, ApiError> {
-        authenticate(&self.state, self.authorization.as_deref())
+        let p = authenticate(&self.state, self.authorization.as_deref())?;
+        match self.scope {
+            // A non-administrator hears "not an administrator" from the
+            // route itself, not that a key lacks a scope it could never have.
+            Some(crate::auth::scopes::Scope::Admin) if p.role != crate::store::Role::Admin => {}
+            Some(scope) => p.require(scope)?,
+            None => {}
+        }
+        Ok(p)
     }
 }
 
@@ -133,12 +146,14 @@ pub fn ctx(state: Arc<AppState>) -> impl Filter<Extract = (Req,), Error = warp::
         .and(warp::header::optional::<String>("x-request-id"))
         .and(warp::ext::optional::<crate::serve::Peer>())
         .and(warp::header::optional::<String>("x-forwarded-for"))
+        .and(warp::path::full())
         .map(
             |state: Arc<AppState>,
              authorization,
              incoming: Option<String>,
              peer: Option<crate::serve::Peer>,
-             forwarded: Option<String>| {
+             forwarded: Option<String>,
+             path: warp::path::FullPath| {
                 let client = crate::auth::throttle::client_addr(
                     peer.map(|p| p.0),
                     forwarded.as_deref(),
@@ -153,6 +168,7 @@ pub fn ctx(state: Arc<AppState>) -> impl Filter<Extract = (Req,), Error = warp::
                     started: std::time::Instant::now(),
                     rate: Arc::default(),
                     client,
+                    scope: crate::auth::scopes::required(path.as_str()),
                 }
             },
         )

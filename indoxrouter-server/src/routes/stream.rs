@@ -51,6 +51,10 @@ pub(super) async fn chat(
     include_usage: bool,
 ) -> Result<Response, ApiError> {
     let state = req.state.clone();
+    inference::key_limits(&req, &p, &chat.model, &chat.fallbacks)?;
+    if let Some(cap) = p.max_tokens_per_request {
+        billing::cap_chat_output(&mut chat, cap);
+    }
     let counted_prompt = billing::counted_chat_usage(&chat.messages, 0).prompt_tokens;
     // The caller's own output limit, before the quote makes it explicit.
     let tokens = inference::chat_rate_tokens(&chat, counted_prompt);

@@ -163,6 +163,16 @@ pub struct ApiKeyRecord {
     /// means the key shares only its user's limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// What the key may do; `None` for a key made before scopes existed,
+    /// which may do everything its user may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<crate::auth::scopes::Scope>>,
+    /// Model patterns the key may call (`openai/*`); `None`: any model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<Vec<String>>,
+    /// The most output tokens one request may ask for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens_per_request: Option<u64>,
 }
 
 impl ApiKeyRecord {

@@ -160,7 +160,11 @@ impl Harness {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         let token = self.login(username, "password-123").await;
         let r = self
-            .post("/api/v1/keys", &token, json!({"name": "test"}))
+            .post(
+                "/api/v1/keys",
+                &token,
+                json!({"name": "test", "scopes": ["inference", "usage:read", "keys:manage"]}),
+            )
             .await;
         assert_eq!(r.status(), 201);
         let v: Value = r.json().await.unwrap();

@@ -178,7 +178,11 @@ def make_user(url: str) -> str:
     )
     assert status == 200, body
     status, body = http(
-        "POST", f"{url}/api/v1/keys", {"name": "docs-check"}, token=body["access_token"]
+        "POST",
+        f"{url}/api/v1/keys",
+        # Every scope: schemathesis exercises every route with this key.
+        {"name": "docs-check", "scopes": ["inference", "usage:read", "keys:manage"]},
+        token=body["access_token"]
     )
     assert status == 201, body
     return body["key"]

@@ -290,7 +290,10 @@ def make_user(server, admin_token):
         assert Decimal(body["balance"]) == Decimal(credits)
         token = server.login(name, USER_PASSWORD)
         status, body, _ = server.api(
-            "POST", "/api/v1/keys", {"name": "sdk", "tier": key_tier}, token=token
+            "POST",
+            "/api/v1/keys",
+            {"name": "sdk", "tier": key_tier, "scopes": ["inference", "usage:read"]},
+            token=token,
         )
         assert status == 201, (status, body)
         return User(name=name, token=token, key=body["key"], server=server)
