@@ -515,7 +515,8 @@ async fn export(
 
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(EXPORT_CHUNKS);
     let state = req.state.clone();
-    tokio::spawn(async move {
+    // Tracked, so shutdown waits for (and bounds) exports like streams.
+    req.state.streams.spawn(async move {
         let mut names = Names::new(state.clone());
         let mut chunk = Vec::with_capacity(64 * 1024);
         if format == Format::Csv {
@@ -632,53 +633,54 @@ impl futures_util::Stream for ExportRx {
 /// The CSV columns, in order.
 const CSV_HEADER: &str = "request_id,created_at,created_at_ms,user_id,username,key_id,endpoint,provider,model,stream,status,prompt_tokens,completion_tokens,cached_tokens,cache_write_tokens,reasoning_tokens,images,cost,overrun,unpriced,latency_ms\r\n";
 
-/// One RFC 4180 record (CRLF line end).
+/// One RFC 4180 record (CRLF line end), written by the `csv` crate. Text
+/// cells are defused against spreadsheet formula injection ([`defuse`]).
 fn csv_row(out: &mut Vec<u8>, row: &UsageRow, username: &str) {
     let status = serde_json::to_value(row.status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let fields: [&str; 21] = [
-        &row.request_id,
-        &crate::time::rfc3339_millis(row.created_at_ms),
-        &row.created_at_ms.to_string(),
-        &row.user_id.to_string(),
-        username,
-        row.key_id.as_deref().unwrap_or(""),
-        &row.endpoint,
-        &row.provider,
-        &row.model,
-        if row.stream { "true" } else { "false" },
-        &status,
-        &row.prompt_tokens.to_string(),
-        &row.completion_tokens.to_string(),
-        &row.cached_tokens.to_string(),
-        &row.cache_write_tokens.to_string(),
-        &row.reasoning_tokens.to_string(),
-        &row.images.to_string(),
-        &row.cost.to_string(),
-        &row.overrun.to_string(),
-        if row.unpriced { "true" } else { "false" },
-        &row.latency_ms.to_string(),
+    let fields: [std::borrow::Cow<'_, str>; 21] = [
+        defuse(&row.request_id),
+        crate::time::rfc3339_millis(row.created_at_ms).into(),
+        row.created_at_ms.to_string().into(),
+        row.user_id.to_string().into(),
+        defuse(username),
+        defuse(row.key_id.as_deref().unwrap_or("")),
+        defuse(&row.endpoint),
+        defuse(&row.provider),
+        defuse(&row.model),
+        (if row.stream { "true" } else { "false" }).into(),
+        defuse(&status),
+        row.prompt_tokens.to_string().into(),
+        row.completion_tokens.to_string().into(),
+        row.cached_tokens.to_string().into(),
+        row.cache_write_tokens.to_string().into(),
+        row.reasoning_tokens.to_string().into(),
+        row.images.to_string().into(),
+        row.cost.to_string().into(),
+        row.overrun.to_string().into(),
+        (if row.unpriced { "true" } else { "false" }).into(),
+        row.latency_ms.to_string().into(),
     ];
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        csv_field(out, field);
-    }
-    out.extend_from_slice(b"\r\n");
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .buffer_capacity(512)
+        .from_writer(out);
+    // Writing to a Vec cannot fail; a failure would only drop this row.
+    let _ = w.write_record(fields.iter().map(|f| f.as_bytes()));
+    let _ = w.flush();
 }
 
-/// Quotes a field when it holds a comma, quote or line break, doubling
-/// quotes inside (RFC 4180).
-fn csv_field(out: &mut Vec<u8>, field: &str) {
-    if field.contains([',', '"', '\r', '\n']) {
-        out.push(b'"');
-        out.extend_from_slice(field.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
+/// A text cell a spreadsheet would run as a formula (it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which
+/// spreadsheets show as text. Model names and key names can come from
+/// callers.
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
     } else {
-        out.extend_from_slice(field.as_bytes());
+        cell.into()
     }
 }
 
@@ -808,16 +810,39 @@ mod tests {
     }
 
     #[test]
-    fn quotes_csv_fields() {
+    fn csv_rows_quote_by_rfc_4180_and_defuse_formulas() {
+        let row = UsageRow {
+            request_id: "req_1".into(),
+            user_id: 7,
+            key_id: Some("key, \"quoted\"".into()),
+            endpoint: "chat".into(),
+            provider: "openai".into(),
+            model: "=HYPERLINK(\"http://x\")".into(),
+            stream: false,
+            prompt_tokens: 1,
+            completion_tokens: 2,
+            cached_tokens: 0,
+            cache_write_tokens: 0,
+            reasoning_tokens: 0,
+            images: 0,
+            cost: indoxrouter::Usd::ZERO,
+            overrun: indoxrouter::Usd::ZERO,
+            unpriced: true,
+            latency_ms: 3,
+            status: crate::store::UsageStatus::Completed,
+            created_at_ms: 0,
+        };
         let mut out = Vec::new();
-        csv_field(&mut out, "plain");
-        out.push(b'|');
-        csv_field(&mut out, "a,b");
-        out.push(b'|');
-        csv_field(&mut out, "say \"hi\"\nbye");
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "plain|\"a,b\"|\"say \"\"hi\"\"\nbye\""
+        csv_row(&mut out, &row, "@alice");
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.ends_with("\r\n"), "{line:?}");
+        assert!(line.contains(",'@alice,"), "{line}");
+        assert!(line.contains(",\"key, \"\"quoted\"\"\","), "{line}");
+        assert!(
+            line.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","),
+            "{line}"
         );
+        assert_eq!(defuse("gpt-4o"), "gpt-4o");
+        assert_eq!(defuse("-1+1"), "'-1+1");
     }
 }
