@@ -55,6 +55,9 @@ pub struct Req {
     pub client: Option<std::net::IpAddr>,
     /// The scope an API key needs for this route.
     pub scope: Option<crate::auth::scopes::Scope>,
+    /// The caller, once authenticated: inference routes authenticate
+    /// before reading the body, and the handler reuses the answer.
+    caller: Arc<OnceLock<Principal>>,
 }
 
 impl Req {
@@ -62,6 +65,9 @@ impl Req {
     /// The authenticated caller, refused (403 `insufficient_scope`) when an
     /// API key lacks the scope this route needs.
     pub fn principal(&self) -> Result<Principal, ApiError> {
+        if let Some(p) = self.caller.get() {
+            return Ok(p.clone());
+        }
         let p = authenticate(&self.state, self.authorization.as_deref())?;
         match self.scope {
             // A non-administrator hears "not an administrator" from the
@@ -70,6 +76,7 @@ impl Req {
             Some(scope) => p.require(scope)?,
             None => {}
         }
+        let _ = self.caller.set(p.clone());
         Ok(p)
     }
 }
@@ -167,6 +174,7 @@ pub fn ctx(state: Arc<AppState>) -> impl Filter<Extract = (Req,), Error = warp::
                         .unwrap_or_else(new_request_id),
                     started: std::time::Instant::now(),
                     rate: Arc::default(),
+                    caller: Arc::default(),
                     client,
                     scope: crate::auth::scopes::required(path.as_str()),
                 }
