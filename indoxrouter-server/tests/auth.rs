@@ -36,24 +36,12 @@ async fn form_and_json_login_issue_working_tokens() {
     assert_eq!(me["role"], "admin");
     assert_eq!(me["balance"], "0");
 
-    let r = h
-        .http
-        .post(format!("{}/api/v1/auth/login", h.url))
-        .json(&json!({"username": "admin", "password": "wrong"}))
-        .send()
-        .await
-        .unwrap();
+    let r = h.try_login("admin", "wrong").await;
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["success"], false);
     assert_eq!(v["code"], "unauthorized");
-    let r = h
-        .http
-        .post(format!("{}/api/v1/auth/login", h.url))
-        .json(&json!({"username": "nobody", "password": "wrong"}))
-        .send()
-        .await
-        .unwrap();
+    let r = h.try_login("nobody", "wrong").await;
     assert_eq!(r.status(), 401);
 }
 
@@ -304,13 +292,7 @@ async fn changing_a_password_ends_every_earlier_access_token() {
         status(&h, &h.login("pam", "new-password-456").await).await,
         200
     );
-    let r = h
-        .http
-        .post(format!("{}/api/v1/auth/login", h.url))
-        .json(&json!({"username": "pam", "password": "password-123"}))
-        .send()
-        .await
-        .unwrap();
+    let r = h.try_login("pam", "password-123").await;
     assert_eq!(r.status(), 401);
 }
 
@@ -333,13 +315,7 @@ async fn a_disabled_user_is_refused_everywhere_at_once_and_an_admin_can_reset_a_
             assert_eq!(v["code"], "account_disabled");
         }
     }
-    let r = h
-        .http
-        .post(format!("{}/api/v1/auth/login", h.url))
-        .json(&json!({"username": "quin", "password": "password-123"}))
-        .send()
-        .await
-        .unwrap();
+    let r = h.try_login("quin", "password-123").await;
     assert_eq!(r.status(), 403);
 
     // Enabled again: the same key and token work.
@@ -398,13 +374,7 @@ async fn admins_list_and_revoke_anyones_keys_and_delete_users_keeping_their_usag
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(status(&h, &token).await, 401);
-    let r = h
-        .http
-        .post(format!("{}/api/v1/auth/login", h.url))
-        .json(&json!({"username": "rhea", "password": "password-123"}))
-        .send()
-        .await
-        .unwrap();
+    let r = h.try_login("rhea", "password-123").await;
     assert_eq!(r.status(), 403);
     // The usage stays in the reports; the name stays taken.
     let v: Value = h

@@ -30,14 +30,7 @@ async fn chat_charges_exactly_the_reported_cost_and_writes_one_row() {
     );
 
     // The charge is the catalog price of the reported usage, exactly.
-    let usage: indoxrouter::types::Usage = serde_json::from_value(v["usage"].clone()).unwrap();
-    let expected = h
-        .state
-        .client
-        .cost("openai/gpt-4o-mini", &usage)
-        .unwrap()
-        .unwrap()
-        .total;
+    let (usage, expected) = reported(&h, &v);
     assert_eq!(cost, expected);
     assert!(cost > indoxrouter::Usd::ZERO);
 
@@ -469,14 +462,7 @@ async fn a_provider_that_over_reports_is_charged_the_hold_and_the_overrun_is_rec
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     let charged = usd(v["usage"]["cost"].as_str().unwrap());
-    let usage: indoxrouter::types::Usage = serde_json::from_value(v["usage"].clone()).unwrap();
-    let reported = h
-        .state
-        .client
-        .cost("openai/gpt-4o-mini", &usage)
-        .unwrap()
-        .unwrap()
-        .total;
+    let (_, reported) = reported(&h, &v);
     assert!(reported > usd("1"), "the fault over-reports: {reported}");
     assert!(
         charged < usd("0.001"),
@@ -885,4 +871,17 @@ async fn reopen_store(
     }
     let store = indoxrouter_server::store::redb_store::RedbStore::open(&path).unwrap();
     (store, dir)
+}
+
+/// The usage a gpt-4o-mini answer reports, and its catalog price.
+fn reported(h: &Harness, answer: &Value) -> (indoxrouter::types::Usage, indoxrouter::Usd) {
+    let usage: indoxrouter::types::Usage = serde_json::from_value(answer["usage"].clone()).unwrap();
+    let cost = h
+        .state
+        .client
+        .cost("openai/gpt-4o-mini", &usage)
+        .unwrap()
+        .unwrap()
+        .total;
+    (usage, cost)
 }

@@ -104,13 +104,7 @@ async fn strangers_are_refused_before_their_body_is_read() {
 async fn account_routes_take_small_bodies_only() {
     let h = start().await;
     let big = "x".repeat(100 * 1024);
-    let r = h
-        .http
-        .post(format!("{}/api/v1/auth/login", h.url))
-        .json(&json!({"username": "admin", "password": big}))
-        .send()
-        .await
-        .unwrap();
+    let r = h.try_login("admin", &big).await;
     assert_eq!(r.status(), 413);
     // Inference keeps the large limit.
     let key = h.user_with_key("writer", "5").await;

@@ -129,6 +129,16 @@ impl Harness {
             .unwrap()
     }
 
+    /// A login attempt's raw answer (for refusals; see [`Harness::login`]).
+    pub async fn try_login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/auth/login", self.url))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
         let r = self
             .http
