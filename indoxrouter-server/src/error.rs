@@ -263,6 +263,23 @@ impl From<StoreError> for ApiError {
                     "insufficient credits: this request may cost up to ${needed} and ${available} is available"
                 ),
             ),
+            StoreError::KeyBudgetExceeded {
+                needed,
+                available,
+                resets_at,
+                ..
+            } => Self::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "key_budget_exceeded",
+                match resets_at {
+                    Some(at) => format!(
+                        "this API key's budget is spent: this request may cost up to ${needed} and ${available} is left until the budget resets at {at} (Unix seconds)"
+                    ),
+                    None => format!(
+                        "this API key's budget is spent: this request may cost up to ${needed} and ${available} is left"
+                    ),
+                },
+            ),
             StoreError::BadCursor => Self::bad_request("invalid cursor").param("cursor"),
             StoreError::Closed => Self::unavailable("the server is shutting down"),
             StoreError::Storage(msg) => {

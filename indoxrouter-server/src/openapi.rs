@@ -320,7 +320,7 @@ fn error_description(status: u16) -> &'static str {
         }
         401 => "Credential missing or invalid (`unauthorized`).",
         402 => {
-            "The request's upper-bound cost exceeds the available balance (`insufficient_credits`); the provider was not called."
+            "The request's upper-bound cost exceeds the available balance (`insufficient_credits`), or the API key's budget cannot cover it (`key_budget_exceeded`); the provider was not called."
         }
         403 => {
             "Not an administrator (`forbidden`), a disabled account (`account_disabled`), an API key without the route's scope (`insufficient_scope`) or calling a model outside its list (`model_not_allowed`), a key asking for more than its creator (`key_exceeds_creator`), or a catalog model without prices (`model_not_priced`)."
@@ -912,7 +912,9 @@ fn schemas() -> Value {
                 "tier": {"type": "string", "nullable": true, "description": "A rate-limit tier for this key alone, on top of its user's."},
                 "scopes": {"type": "array", "nullable": true, "items": sref("Scope"), "description": "What the key may do; `[\"inference\"]` when absent."},
                 "models": {"type": "array", "nullable": true, "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1, "maxItems": 50, "description": "Model patterns the key may call (`openai/*`, `anthropic/claude-*`); any when absent."},
-                "max_tokens_per_request": {"type": "integer", "minimum": 1, "nullable": true, "description": "The most output tokens one request may ask for; a larger request is capped."}
+                "max_tokens_per_request": {"type": "integer", "minimum": 1, "nullable": true, "description": "The most output tokens one request may ask for; a larger request is capped."},
+                "max_budget": {"type": "string", "nullable": true, "pattern": "^[0-9]+(\\.[0-9]{1,12})?$", "example": "10.50", "description": "The most the key (and keys minted from it) may spend, USD decimal string; enforced with the balance, so parallel requests cannot overshoot it (`402 key_budget_exceeded`)."},
+                "budget_duration": {"type": "string", "nullable": true, "pattern": "^[0-9]+[smhd]$", "example": "30d", "description": "How often the budget resets, counted from the key's creation; a lifetime budget when absent."}
             }
         }),
     );
@@ -932,7 +934,11 @@ fn schemas() -> Value {
         "tier": {"type": "string", "nullable": true, "description": "The key's own rate-limit tier."},
         "scopes": {"type": "array", "nullable": true, "items": sref("Scope"), "description": "`null` for a key made before scopes existed, which may do everything its user may."},
         "models": {"type": "array", "nullable": true, "items": {"type": "string"}, "description": "Model patterns the key may call; `null`: any."},
-        "max_tokens_per_request": {"type": "integer", "nullable": true}
+        "max_tokens_per_request": {"type": "integer", "nullable": true},
+        "spend": {"type": "string", "example": "0.004215", "description": "USD spent by the key and keys minted from it: in the current period for a periodic budget, otherwise ever."},
+        "max_budget": {"type": "string", "nullable": true},
+        "budget_duration": {"type": "string", "nullable": true},
+        "budget_resets_at": {"type": "integer", "nullable": true, "description": "When a periodic budget next resets, Unix seconds."}
     });
     let key_required = json!([
         "id",

@@ -30,6 +30,8 @@ pub struct Principal {
     pub max_tokens_per_request: Option<u64>,
     /// The key's expiry, Unix seconds.
     pub key_expires_at: Option<u64>,
+    /// The key's spending limit.
+    pub key_budget: Option<crate::store::KeyBudget>,
 }
 
 impl Principal {
@@ -123,6 +125,7 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
             models: record.models,
             max_tokens_per_request: record.max_tokens_per_request,
             key_expires_at: record.expires_at,
+            key_budget: record.budget,
         });
     }
 
@@ -150,6 +153,7 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
         models: None,
         max_tokens_per_request: None,
         key_expires_at: None,
+        key_budget: None,
     })
 }
 

@@ -88,6 +88,8 @@ fn key(id: &str, user: UserId, fill: u8, created_at: u64) -> ApiKeyRecord {
         scopes: None,
         models: None,
         max_tokens_per_request: None,
+        budget: None,
+        parent: None,
     }
 }
 
@@ -618,4 +620,108 @@ async fn a_settle_never_charges_more_than_its_hold() {
     assert_eq!(rows[0].cost, usd("0.25"));
     assert_eq!(rows[0].overrun, usd("2.75"));
     assert_ledger_invariant(&store, u.id).await;
+}
+
+#[tokio::test]
+async fn key_budgets_hold_across_a_chain_and_survive_a_reopen() {
+    use indoxrouter_server::store::KeyBudget;
+    let dir = TempDir::new().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (ada_id, parent, child) = {
+        let store = open(&dir);
+        let ada = user(&store, "ada", "10").await;
+        let mut parent = key("key_parent", ada.id, 1, now);
+        parent.budget = Some(KeyBudget {
+            max: usd("1"),
+            period_secs: None,
+        });
+        let mut child = key("key_child", ada.id, 2, now);
+        child.parent = Some(parent.id.clone());
+        child.budget = Some(KeyBudget {
+            max: usd("0.8"),
+            period_secs: None,
+        });
+        store.create_key(parent.clone()).await.unwrap();
+        store.create_key(child.clone()).await.unwrap();
+
+        let held = store
+            .reserve_for_key(ada.id, Some("key_parent"), usd("0.6"))
+            .unwrap();
+        // The child's own budget has room, its creator's does not.
+        match store.reserve_for_key(ada.id, Some("key_child"), usd("0.5")) {
+            Err(StoreError::KeyBudgetExceeded {
+                key_id, available, ..
+            }) => {
+                assert_eq!(key_id, "key_parent");
+                assert_eq!(available, usd("0.4"));
+            }
+            other => panic!("expected the parent's budget to refuse, got {other:?}"),
+        }
+        assert_eq!(
+            store.available(ada.id),
+            usd("9.4"),
+            "a refusal holds nothing"
+        );
+        drop(held);
+        let r = store
+            .reserve_for_key(ada.id, Some("key_child"), usd("0.5"))
+            .unwrap();
+        let mut charged = row(ada.id, "req-1", "0.3");
+        charged.key_id = Some("key_child".into());
+        store.settle(r, charged).await.unwrap();
+        assert_eq!(store.key_spend(&child, now).spend, usd("0.3"));
+        assert_eq!(store.key_spend(&parent, now).spend, usd("0.3"));
+        (ada.id, parent, child)
+    };
+    let store = open(&dir);
+    assert_eq!(store.key_spend(&child, now).spend, usd("0.3"));
+    assert_eq!(store.key_spend(&parent, now).lifetime, usd("0.3"));
+    assert!(matches!(
+        store.reserve_for_key(ada_id, Some("key_child"), usd("0.500000000001")),
+        Err(StoreError::KeyBudgetExceeded { .. })
+    ));
+    let r = store
+        .reserve_for_key(ada_id, Some("key_parent"), usd("0.7"))
+        .unwrap();
+    drop(r);
+    assert_eq!(store.available(ada_id), usd("9.7"));
+}
+
+#[tokio::test]
+async fn a_periodic_key_budget_starts_afresh_each_period() {
+    use indoxrouter_server::store::KeyBudget;
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    let ada = user(&store, "ada", "10").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Created long enough ago that the current period started just now.
+    let mut k = key("key_daily", ada.id, 3, now - 86_400);
+    k.budget = Some(KeyBudget {
+        max: usd("1"),
+        period_secs: Some(86_400),
+    });
+    store.create_key(k.clone()).await.unwrap();
+    let r = store
+        .reserve_for_key(ada.id, Some("key_daily"), usd("1"))
+        .unwrap();
+    let mut charged = row(ada.id, "req-1", "1");
+    charged.key_id = Some("key_daily".into());
+    store.settle(r, charged).await.unwrap();
+    let spent = store.key_spend(&k, now);
+    assert_eq!(spent.spend, usd("1"));
+    assert_eq!(spent.resets_at, Some(now + 86_400));
+    assert!(
+        store
+            .reserve_for_key(ada.id, Some("key_daily"), usd("0.000000000001"))
+            .is_err()
+    );
+    // A day later the same record is in a new period.
+    let later = store.key_spend(&k, now + 86_400);
+    assert_eq!((later.spend, later.lifetime), (Usd::ZERO, usd("1")));
 }

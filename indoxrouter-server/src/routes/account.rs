@@ -15,7 +15,8 @@ use crate::auth::api_key;
 use crate::error::{ApiError, Surface};
 use crate::ratelimit::Limits;
 use crate::state::AppState;
-use crate::store::{ApiKeyRecord, Role};
+use crate::store::key_budget::format_duration;
+use crate::store::{ApiKeyRecord, Ledger, Role};
 use crate::time::unix_secs;
 
 #[derive(Serialize)]
@@ -84,10 +85,20 @@ pub(crate) struct KeyView<'a> {
     scopes: Option<Vec<&'static str>>,
     models: Option<&'a [String]>,
     max_tokens_per_request: Option<u64>,
+    /// USD spent by the key and keys minted from it: in the current budget
+    /// period for a periodic budget, otherwise ever.
+    spend: String,
+    /// USD decimal string; `null`: no budget of its own.
+    max_budget: Option<String>,
+    /// `1d`, `30d`…; `null`: a lifetime budget (or none).
+    budget_duration: Option<String>,
+    /// When a periodic budget next resets, Unix seconds.
+    budget_resets_at: Option<u64>,
 }
 
 impl<'a> KeyView<'a> {
-    pub(crate) fn of(k: &'a ApiKeyRecord, now: u64) -> Self {
+    pub(crate) fn of(k: &'a ApiKeyRecord, ledger: &dyn Ledger, now: u64) -> Self {
+        let spent = ledger.key_spend(k, now);
         KeyView {
             id: &k.id,
             name: k.name.as_deref(),
@@ -103,6 +114,10 @@ impl<'a> KeyView<'a> {
                 .map(|s| s.iter().map(|s| s.as_str()).collect()),
             models: k.models.as_deref(),
             max_tokens_per_request: k.max_tokens_per_request,
+            spend: spent.spend.to_string(),
+            max_budget: k.budget.map(|b| b.max.to_string()),
+            budget_duration: k.budget.and_then(|b| b.period_secs).map(format_duration),
+            budget_resets_at: spent.resets_at,
         }
     }
 }
@@ -190,9 +205,11 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     scopes: Some(limits.scopes),
                     models: limits.models,
                     max_tokens_per_request: limits.max_tokens_per_request,
+                    budget: limits.budget,
+                    parent: p.key_id.clone(),
                 };
                 req.state.accounts.create_key(record.clone()).await?;
-                let mut view = serde_json::to_value(KeyView::of(&record, now))
+                let mut view = serde_json::to_value(KeyView::of(&record, &*req.state.ledger, now))
                     .map_err(|_| ApiError::internal())?;
                 // The only time the key itself is ever returned.
                 view["key"] = serde_json::Value::String(generated.key);
@@ -209,7 +226,10 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             let r = req.principal().map(|p| {
                 let now = unix_secs();
                 let keys = req.state.accounts.list_keys(p.user_id);
-                let views: Vec<KeyView<'_>> = keys.iter().map(|k| KeyView::of(k, now)).collect();
+                let views: Vec<KeyView<'_>> = keys
+                    .iter()
+                    .map(|k| KeyView::of(k, &*req.state.ledger, now))
+                    .collect();
                 json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
             });
             finish(r, Surface::Seed, &req)
@@ -226,7 +246,10 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     .accounts
                     .revoke_key(p.user_id, &id, unix_secs())
                     .await?;
-                Ok(json_value(StatusCode::OK, &KeyView::of(&k, unix_secs())))
+                Ok(json_value(
+                    StatusCode::OK,
+                    &KeyView::of(&k, &*req.state.ledger, unix_secs()),
+                ))
             }
             .await;
             finish(r, Surface::Seed, &req)

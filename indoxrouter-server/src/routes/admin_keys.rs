@@ -26,7 +26,10 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
             let r = admin_user(&req, &username).map(|user| {
                 let now = unix_secs();
                 let keys = req.state.accounts.list_keys(user.id);
-                let views: Vec<KeyView<'_>> = keys.iter().map(|k| KeyView::of(k, now)).collect();
+                let views: Vec<KeyView<'_>> = keys
+                    .iter()
+                    .map(|k| KeyView::of(k, &*req.state.ledger, now))
+                    .collect();
                 json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
             });
             finish(r, Surface::Seed, &req)
@@ -43,7 +46,10 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 })?;
                 let now = unix_secs();
                 let k = req.state.accounts.revoke_key(key.user_id, &id, now).await?;
-                Ok(json_value(StatusCode::OK, &KeyView::of(&k, now)))
+                Ok(json_value(
+                    StatusCode::OK,
+                    &KeyView::of(&k, &*req.state.ledger, now),
+                ))
             }
             .await;
             finish(r, Surface::Seed, &req)

@@ -173,7 +173,11 @@ pub(super) async fn admit(
     tokens: u64,
 ) -> Result<Hold, ApiError> {
     let rate = rate_limit(req, p, tokens).await?;
-    match req.state.ledger.reserve(p.user_id, quote.amount) {
+    match req
+        .state
+        .ledger
+        .reserve_for_key(p.user_id, p.key_id.as_deref(), quote.amount)
+    {
         Ok(credit) => Ok(Hold { credit, rate }),
         Err(e) => {
             // The request counts against the rate; its tokens do not.

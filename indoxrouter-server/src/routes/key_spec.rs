@@ -1,10 +1,12 @@
 //! What a new API key may be: its scopes, model allow-list, output cap,
-//! expiry and tier — never more than the key that creates it.
+//! budget, expiry and tier — never more than the key that creates it.
 //!
 //! A key minted by another key inherits each of the creator's limits it
 //! does not set, and is refused (403 `key_exceeds_creator`, naming the
 //! field) when it asks for more: a broader scope, a model the creator may
-//! not call, a larger cap, a later expiry or a looser tier.
+//! not call, a larger cap, a larger budget, a later expiry or a looser
+//! tier. Its spending also counts against the creator's budget (see
+//! [`crate::store::key_budget`]), so many small keys add up to no more.
 
 use http::StatusCode;
 use serde::Deserialize;
@@ -14,6 +16,8 @@ use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::state::AppState;
 use crate::store::Role;
+use crate::store::key_budget::{KeyBudget, parse_duration};
+use indoxrouter::Usd;
 
 /// Most model patterns on one key.
 const MAX_PATTERNS: usize = 50;
@@ -41,6 +45,12 @@ pub(super) struct NewKey {
     /// The most output tokens one request may ask for.
     #[serde(default)]
     pub max_tokens_per_request: Option<u64>,
+    /// The most the key may spend, a USD decimal string (`"10.50"`).
+    #[serde(default)]
+    pub max_budget: Option<String>,
+    /// How often the budget resets (`"1d"`, `"30d"`); lifetime when absent.
+    #[serde(default)]
+    pub budget_duration: Option<String>,
 }
 
 /// The limits a new key gets.
@@ -50,6 +60,7 @@ pub(super) struct KeyLimits {
     pub max_tokens_per_request: Option<u64>,
     pub expires_at: Option<u64>,
     pub tier: Option<String>,
+    pub budget: Option<KeyBudget>,
 }
 
 fn exceeds(field: &'static str, what: &str) -> ApiError {
@@ -155,11 +166,50 @@ pub(super) fn limits(
         (asked, own) => asked.or_else(|| own.clone()),
     };
 
+    let budget = budget(spec, p.key_budget)?;
+
     Ok(KeyLimits {
         scopes,
         models,
         max_tokens_per_request,
         expires_at,
         tier,
+        budget,
     })
+}
+
+/// The new key's budget: as asked (never larger than the creator key's),
+/// or the creator key's when none is asked.
+fn budget(spec: &NewKey, own: Option<KeyBudget>) -> Result<Option<KeyBudget>, ApiError> {
+    let period_secs = match &spec.budget_duration {
+        None => None,
+        Some(d) => Some(parse_duration(d).ok_or_else(|| {
+            ApiError::unprocessable(
+                "`budget_duration` is a whole number of seconds, minutes, hours or days: `30s`, `15m`, `1h`, `30d`",
+            )
+            .param("budget_duration")
+        })?),
+    };
+    let Some(max) = &spec.max_budget else {
+        if period_secs.is_some() {
+            return Err(
+                ApiError::unprocessable("`budget_duration` needs a `max_budget`")
+                    .param("budget_duration"),
+            );
+        }
+        return Ok(own);
+    };
+    let max = Usd::parse(max)
+        .ok()
+        .filter(|m| !m.is_negative())
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "`max_budget` is a USD amount as a decimal string, e.g. \"10.50\"",
+            )
+            .param("max_budget")
+        })?;
+    if own.is_some_and(|own| max > own.max) {
+        return Err(exceeds("max_budget", "a larger budget"));
+    }
+    Ok(Some(KeyBudget { max, period_secs }))
 }

@@ -5,6 +5,7 @@
 //! deployments are interchangeable. Money is [`Usd`] (integer pico-dollars)
 //! throughout; nothing here uses floats.
 
+pub mod key_budget;
 pub mod redb_store;
 
 use std::fmt;
@@ -13,6 +14,8 @@ use std::pin::Pin;
 
 use indoxrouter::Usd;
 use serde::{Deserialize, Serialize};
+
+pub use key_budget::{KeyBudget, KeySpend};
 
 /// A boxed future, so the store traits stay object-safe.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -173,6 +176,13 @@ pub struct ApiKeyRecord {
     /// The most output tokens one request may ask for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens_per_request: Option<u64>,
+    /// The key's spending limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<KeyBudget>,
+    /// The key that minted this one: its holds and charges also count
+    /// against that key's budget (and its creator's, up the chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 impl ApiKeyRecord {
@@ -282,6 +292,8 @@ pub struct CreditEntry {
 pub struct Reservation {
     /// Whose credit is held.
     pub user_id: UserId,
+    /// The API key whose budget (and its ancestors') also holds `amount`.
+    pub key_id: Option<String>,
     /// How much is held.
     pub amount: Usd,
     /// Called once on drop unless the reservation was settled.
@@ -297,9 +309,16 @@ impl Reservation {
     ) -> Self {
         Reservation {
             user_id,
+            key_id: None,
             amount,
             release: Some(release),
         }
+    }
+
+    /// The same reservation, also held against `key`'s budget.
+    pub fn for_key(mut self, key: Option<String>) -> Self {
+        self.key_id = key;
+        self
     }
 
     /// Takes the release hook out (the store calls this when settling).
@@ -312,6 +331,7 @@ impl fmt::Debug for Reservation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reservation")
             .field("user_id", &self.user_id)
+            .field("key_id", &self.key_id)
             .field("amount", &self.amount)
             .finish()
     }
@@ -486,6 +506,19 @@ pub enum StoreError {
         /// Balance minus open reservations.
         available: Usd,
     },
+    /// A key's budget (or that of the key that minted it) cannot cover
+    /// the amount.
+    #[error("key budget exceeded: {needed} needed, {available} left on key {key_id}")]
+    KeyBudgetExceeded {
+        /// The key whose budget is short (the caller's key or an ancestor).
+        key_id: String,
+        /// The amount asked for.
+        needed: Usd,
+        /// Budget minus spend and open holds.
+        available: Usd,
+        /// When a periodic budget resets, Unix seconds.
+        resets_at: Option<u64>,
+    },
     /// A cursor the store did not issue.
     #[error("invalid cursor")]
     BadCursor,
@@ -528,7 +561,20 @@ pub trait Ledger: Send + Sync + 'static {
     /// Balance minus open reservations and charges not yet durable.
     fn available(&self, user: UserId) -> Usd;
     /// Holds `amount` of `user`'s credit, or `InsufficientCredits`.
-    fn reserve(&self, user: UserId, amount: Usd) -> Result<Reservation, StoreError>;
+    fn reserve(&self, user: UserId, amount: Usd) -> Result<Reservation, StoreError> {
+        self.reserve_for_key(user, None, amount)
+    }
+    /// Holds `amount` of `user`'s credit and, when `key` is given, of the
+    /// budget of that key and of every key above it that has one — all or
+    /// nothing. `InsufficientCredits` or `KeyBudgetExceeded` otherwise.
+    fn reserve_for_key(
+        &self,
+        user: UserId,
+        key: Option<&str>,
+        amount: Usd,
+    ) -> Result<Reservation, StoreError>;
+    /// What `key` (and the keys minted from it) has spent, at `now`.
+    fn key_spend(&self, key: &ApiKeyRecord, now: u64) -> KeySpend;
     /// Replaces the hold with the actual charge `row.cost`, capped at the
     /// hold ([`UsageRow::cap_to`]), and appends `row`, in one atomic,
     /// durable write (group-committed with concurrent ones).

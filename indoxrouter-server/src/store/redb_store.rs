@@ -45,6 +45,7 @@
 //! | `balances` | user id | balance in pico-dollars, `i128` |
 //! | `usage` | `(user id, seq)` | [`UsageRow`] as JSON |
 //! | `credits` | `(user id, seq)` | [`CreditEntry`] as JSON |
+//! | `key_spend` | key id `&str` | `(period start, period spend, lifetime spend)` |
 //! | `usage_ix` | index tag · prefix · `created_at_ms` · seq (bytes) | user id |
 //! | `usage_rollup_user` | `(user, day, key, provider, model)` | totals |
 //! | `usage_rollup_day` | `(day, user, key, provider, model)` | totals |
@@ -118,6 +119,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
+use super::key_budget::{KeyBudget, KeyMeter, KeySpend, KeyTally};
 use super::{
     Accounts, ApiKeyRecord, CreditEntry, KeyHash, Ledger, NewUser, Reservation, StoreError,
     StoreFuture, SummaryQuery, UsageGroupBy, UsageGroupKey, UsagePage, UsageQuery, UsageRow,
@@ -152,6 +154,9 @@ const KEY_IDS: TableDefinition<'_, &str, [u8; 32]> = TableDefinition::new("key_i
 const BALANCES: TableDefinition<'_, u64, i128> = TableDefinition::new("balances");
 const USAGE: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("usage");
 const CREDITS: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("credits");
+/// Per key: `(period start, spend in that period, lifetime spend)`, the
+/// spends in pico-dollars; written with each charge.
+const KEY_SPEND: TableDefinition<'_, &str, (u64, i128, i128)> = TableDefinition::new("key_spend");
 
 /// Every usage index in one B-tree (each key starts with its [`Index`]'s
 /// tag): a settle then dirties one tree's pages, not eight trees' roots and
@@ -205,6 +210,7 @@ struct Caches {
     users: RwLock<UserDirectory>,
     keys: RwLock<KeyDirectory>,
     accounts: RwLock<HashMap<UserId, AccountCell>>,
+    key_meters: RwLock<HashMap<String, MeterCell>>,
     commits: AtomicU64,
 }
 
@@ -218,6 +224,44 @@ struct UserDirectory {
 struct KeyDirectory {
     by_hash: HashMap<KeyHash, ApiKeyRecord>,
     by_id: HashMap<String, KeyHash>,
+    /// Each user's keys, so a listing never scans everyone's.
+    by_user: HashMap<UserId, Vec<KeyHash>>,
+}
+
+impl KeyDirectory {
+    fn insert(&mut self, key: ApiKeyRecord) {
+        if !self.by_hash.contains_key(&key.hash) {
+            self.by_user.entry(key.user_id).or_default().push(key.hash);
+        }
+        self.by_id.insert(key.id.clone(), key.hash);
+        self.by_hash.insert(key.hash, key);
+    }
+
+    fn by_id(&self, id: &str) -> Option<&ApiKeyRecord> {
+        self.by_hash.get(self.by_id.get(id)?)
+    }
+}
+
+type MeterCell = Arc<Mutex<KeyMeter>>;
+
+/// Budget chains are short in practice (a key minted by a key); this bounds
+/// the walk whatever the data says.
+const MAX_CHAIN: usize = 32;
+
+/// One key on a reservation's chain: the key itself, then the key that
+/// minted it, and so on.
+struct ChainLink {
+    id: String,
+    budget: Option<KeyBudget>,
+    created_at: u64,
+    meter: MeterCell,
+}
+
+impl ChainLink {
+    fn period_start(&self, now: u64) -> u64 {
+        self.budget
+            .map_or(0, |b| b.period_start(self.created_at, now))
+    }
 }
 
 /// One user's money. A separate lock per user, so reservations for different
@@ -244,16 +288,23 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 /// channel closed), the held amount goes back to available.
 struct PendingCharge {
     account: AccountCell,
+    /// The key chain's meters, in the order of the tallies the commit returns.
+    keys: Vec<MeterCell>,
     hold: Usd,
     completed: bool,
 }
 
 impl PendingCharge {
-    fn complete(mut self, balance: Usd) {
+    fn complete(mut self, balance: Usd, tallies: &[KeyTally]) {
         let mut account = lock(&self.account);
         account.balance = balance;
         account.pending -= self.hold;
         drop(account);
+        for (meter, tally) in self.keys.iter().zip(tallies) {
+            let mut meter = lock(meter);
+            meter.tally = *tally;
+            meter.pending -= self.hold;
+        }
         self.completed = true;
     }
 }
@@ -262,6 +313,9 @@ impl Drop for PendingCharge {
     fn drop(&mut self) {
         if !self.completed {
             lock(&self.account).pending -= self.hold;
+            for meter in &self.keys {
+                lock(meter).pending -= self.hold;
+            }
         }
     }
 }
@@ -288,6 +342,8 @@ enum Op {
     },
     Settle {
         row: UsageRow,
+        /// Each chain key's id and the period its charge lands in.
+        keys: Vec<(String, u64)>,
         charge: PendingCharge,
         reply: Reply<Usd>,
     },
@@ -374,6 +430,33 @@ impl RedbStore {
         read(&self.caches.accounts).get(&user).cloned()
     }
 
+    /// `key` and the keys above it, nearest first (empty for `None` or an
+    /// unknown key).
+    fn chain(&self, key: Option<&str>) -> Vec<ChainLink> {
+        let Some(mut id) = key.map(str::to_owned) else {
+            return Vec::new();
+        };
+        let keys = read(&self.caches.keys);
+        let meters = read(&self.caches.key_meters);
+        let mut chain = Vec::new();
+        while chain.len() < MAX_CHAIN {
+            let (Some(record), Some(meter)) = (keys.by_id(&id), meters.get(&id)) else {
+                break;
+            };
+            chain.push(ChainLink {
+                id: id.clone(),
+                budget: record.budget,
+                created_at: record.created_at,
+                meter: Arc::clone(meter),
+            });
+            match &record.parent {
+                Some(parent) => id = parent.clone(),
+                None => break,
+            }
+        }
+        chain
+    }
+
     /// Queues `op` now and returns a future for its answer. A failed send
     /// drops the op, and with it its reply sender, which the future reports
     /// as `Closed`.
@@ -443,12 +526,16 @@ impl Accounts for RedbStore {
     }
 
     fn list_keys(&self, user: UserId) -> Vec<ApiKeyRecord> {
-        let mut keys: Vec<ApiKeyRecord> = read(&self.caches.keys)
-            .by_hash
-            .values()
-            .filter(|k| k.user_id == user)
+        let directory = read(&self.caches.keys);
+        let mut keys: Vec<ApiKeyRecord> = directory
+            .by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|hash| directory.by_hash.get(hash))
             .cloned()
             .collect();
+        drop(directory);
         keys.sort_by(|a, b| {
             b.created_at
                 .cmp(&a.created_at)
@@ -458,11 +545,7 @@ impl Accounts for RedbStore {
     }
 
     fn key_by_id(&self, id: &str) -> Option<ApiKeyRecord> {
-        read(&self.caches.keys)
-            .by_hash
-            .values()
-            .find(|k| k.id == id)
-            .cloned()
+        read(&self.caches.keys).by_id(id).cloned()
     }
 
     fn revoke_key(&self, user: UserId, id: &str, now: u64) -> StoreFuture<'_, ApiKeyRecord> {
@@ -487,10 +570,20 @@ impl Ledger for RedbStore {
     }
 
     /// A negative `amount` is treated as zero: a hold never adds credit.
-    fn reserve(&self, user: UserId, amount: Usd) -> Result<Reservation, StoreError> {
+    fn reserve_for_key(
+        &self,
+        user: UserId,
+        key: Option<&str>,
+        amount: Usd,
+    ) -> Result<Reservation, StoreError> {
         let amount = amount.max(Usd::ZERO);
         let cell = self.account(user).ok_or(StoreError::UserNotFound)?;
+        let chain = self.chain(key);
+        let now = now_ms() / 1000;
         {
+            // The user's lock first, then the chain's nearest first: every
+            // reservation takes them in this order, and one user's requests
+            // are serialised by the first, so this cannot deadlock.
             let mut account = lock(&cell);
             let available = account.available();
             if available < amount {
@@ -499,10 +592,29 @@ impl Ledger for RedbStore {
                     available,
                 });
             }
+            let mut meters: Vec<MutexGuard<'_, KeyMeter>> =
+                chain.iter().map(|link| lock(&link.meter)).collect();
+            for (link, meter) in chain.iter().zip(&meters) {
+                if let Some(budget) = &link.budget {
+                    let available = meter.headroom(budget, link.created_at, now);
+                    if available < amount {
+                        return Err(StoreError::KeyBudgetExceeded {
+                            key_id: link.id.clone(),
+                            needed: amount,
+                            available: available.max(Usd::ZERO),
+                            resets_at: budget.resets_at(link.created_at, now),
+                        });
+                    }
+                }
+            }
+            for meter in &mut meters {
+                meter.reserved += amount;
+            }
             account.reserved += amount;
         }
         // Weak: a reservation outliving the store must not keep its caches alive.
         let cell = Arc::downgrade(&cell);
+        let meters: Vec<_> = chain.iter().map(|l| Arc::downgrade(&l.meter)).collect();
         Ok(Reservation::new(
             user,
             amount,
@@ -510,8 +622,31 @@ impl Ledger for RedbStore {
                 if let Some(cell) = cell.upgrade() {
                     lock(&cell).reserved -= amount;
                 }
+                for meter in meters.iter().filter_map(std::sync::Weak::upgrade) {
+                    lock(&meter).reserved -= amount;
+                }
             }),
-        ))
+        )
+        .for_key(key.map(str::to_owned)))
+    }
+
+    fn key_spend(&self, key: &ApiKeyRecord, now: u64) -> KeySpend {
+        let Some(meter) = read(&self.caches.key_meters).get(&key.id).cloned() else {
+            return KeySpend::default();
+        };
+        let tally = lock(&meter).tally;
+        match key.budget {
+            Some(budget) => KeySpend {
+                spend: tally.spent_in(budget.period_start(key.created_at, now)),
+                lifetime: tally.lifetime,
+                resets_at: budget.resets_at(key.created_at, now),
+            },
+            None => KeySpend {
+                spend: tally.lifetime,
+                lifetime: tally.lifetime,
+                resets_at: None,
+            },
+        }
     }
 
     /// The reservation's user is charged; `row.user_id` is overwritten with it.
@@ -528,21 +663,46 @@ impl Ledger for RedbStore {
             return Box::pin(std::future::ready(Err(StoreError::UserNotFound)));
         };
         let hold = row.cost.max(Usd::ZERO);
-        // One lock for both moves, so no reserve can see the credit free in between.
+        // The chain held at reserve time; an unheld row still counts
+        // against its key's tally.
+        let chain = self.chain(reservation.key_id.as_deref().or(row.key_id.as_deref()));
+        let now = now_ms() / 1000;
+        // One lock for both moves, so no reserve can see the credit free in
+        // between; the user's lock is held across the chain's, as in reserve.
         let charge = {
             let mut account = lock(&cell);
             if armed {
                 account.reserved -= reservation.amount;
             }
             account.pending += hold;
+            for link in &chain {
+                let mut meter = lock(&link.meter);
+                if armed && reservation.key_id.is_some() {
+                    meter.reserved -= reservation.amount;
+                }
+                meter.pending += hold;
+            }
             drop(account);
             PendingCharge {
                 account: cell,
+                keys: chain.iter().map(|l| Arc::clone(&l.meter)).collect(),
                 hold,
                 completed: false,
             }
         };
-        self.submit(|reply| Op::Settle { row, charge, reply })
+        let keys = chain
+            .into_iter()
+            .map(|l| {
+                let start = l.period_start(now);
+                (l.id, start)
+            })
+            .collect();
+        self.submit(|reply| Op::Settle {
+            row,
+            keys,
+            charge,
+            reply,
+        })
     }
 
     fn credit(&self, entry: CreditEntry) -> StoreFuture<'_, Usd> {
@@ -613,6 +773,7 @@ fn init_schema(db: &Database) -> Result<(), StoreError> {
         txn.open_table(BALANCES).map_err(storage)?;
         txn.open_table(USAGE).map_err(storage)?;
         txn.open_table(CREDITS).map_err(storage)?;
+        txn.open_table(KEY_SPEND).map_err(storage)?;
         drop(UsageIndexes::open(&txn)?);
         let version = meta.get(META_SCHEMA).map_err(storage)?.map(|v| v.value());
         match version {
@@ -680,6 +841,11 @@ fn load_caches(db: &Database) -> Result<Caches, StoreError> {
     }
     {
         let mut keys = caches.keys.write().unwrap_or_else(PoisonError::into_inner);
+        let mut meters = caches
+            .key_meters
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let spend = txn.open_table(KEY_SPEND).map_err(storage)?;
         for item in txn
             .open_table(KEYS)
             .map_err(storage)?
@@ -688,8 +854,17 @@ fn load_caches(db: &Database) -> Result<Caches, StoreError> {
         {
             let (_, value) = item.map_err(storage)?;
             let key: ApiKeyRecord = decode(value.value())?;
-            keys.by_id.insert(key.id.clone(), key.hash);
-            keys.by_hash.insert(key.hash, key);
+            let tally = spend
+                .get(key.id.as_str())
+                .map_err(storage)?
+                .map(|v| tally_of(v.value()))
+                .unwrap_or_default();
+            let meter = KeyMeter {
+                tally,
+                ..KeyMeter::default()
+            };
+            meters.insert(key.id.clone(), Arc::new(Mutex::new(meter)));
+            keys.insert(key);
         }
     }
     Ok(caches)
@@ -791,7 +966,11 @@ enum Staged {
     Key(Reply<()>, Result<ApiKeyRecord, StoreError>),
     Revoked(Reply<ApiKeyRecord>, Result<ApiKeyRecord, StoreError>),
     Updated(Reply<User>, Result<User, StoreError>),
-    Settled(Reply<Usd>, PendingCharge, Result<Usd, StoreError>),
+    Settled(
+        Reply<Usd>,
+        PendingCharge,
+        Result<(Usd, Vec<KeyTally>), StoreError>,
+    ),
     Credited(Reply<Usd>, UserId, Result<Usd, StoreError>),
     Flushed(Reply<()>),
     Nothing,
@@ -817,9 +996,8 @@ impl Staged {
             }
             Staged::Key(reply, result) => {
                 let result = result.map(|key| {
-                    let mut keys = write(&caches.keys);
-                    keys.by_id.insert(key.id.clone(), key.hash);
-                    keys.by_hash.insert(key.hash, key);
+                    write(&caches.key_meters).entry(key.id.clone()).or_default();
+                    write(&caches.keys).insert(key);
                 });
                 let _ = reply.send(result);
             }
@@ -836,10 +1014,16 @@ impl Staged {
                 let _ = reply.send(result);
             }
             Staged::Settled(reply, charge, result) => {
-                match result {
-                    Ok(balance) => charge.complete(balance),
-                    Err(_) => drop(charge),
-                }
+                let result = match result {
+                    Ok((balance, tallies)) => {
+                        charge.complete(balance, &tallies);
+                        Ok(balance)
+                    }
+                    Err(e) => {
+                        drop(charge);
+                        Err(e)
+                    }
+                };
                 let _ = reply.send(result);
             }
             Staged::Credited(reply, user, result) => {
@@ -995,6 +1179,7 @@ struct Tables<'t> {
     balances: Table<'t, u64, i128>,
     usage: Table<'t, (u64, u64), &'static [u8]>,
     credits: Table<'t, (u64, u64), &'static [u8]>,
+    key_spend: Table<'t, &'static str, (u64, i128, i128)>,
     /// Usage rows written in this group, indexed once it has committed.
     unindexed: Vec<(u64, UsageRow)>,
 }
@@ -1025,6 +1210,7 @@ impl<'t> Tables<'t> {
             balances: txn.open_table(BALANCES).map_err(storage)?,
             usage: txn.open_table(USAGE).map_err(storage)?,
             credits: txn.open_table(CREDITS).map_err(storage)?,
+            key_spend: txn.open_table(KEY_SPEND).map_err(storage)?,
             unindexed: Vec::new(),
         })
     }
@@ -1057,8 +1243,13 @@ impl<'t> Tables<'t> {
                 let (result, fatal) = split(self.update_user(user, update));
                 (Staged::Updated(reply, result), fatal)
             }
-            Op::Settle { row, charge, reply } => {
-                let (result, fatal) = split(self.settle(&row));
+            Op::Settle {
+                row,
+                keys,
+                charge,
+                reply,
+            } => {
+                let (result, fatal) = split(self.settle(&row, &keys));
                 (Staged::Settled(reply, charge, result), fatal)
             }
             Op::Credit { entry, reply } => {
@@ -1195,7 +1386,7 @@ impl<'t> Tables<'t> {
         Ok(Ok(user))
     }
 
-    fn settle(&mut self, row: &UsageRow) -> Applied<Usd> {
+    fn settle(&mut self, row: &UsageRow, keys: &[(String, u64)]) -> Applied<(Usd, Vec<KeyTally>)> {
         let Some(balance) = self.stored_balance(row.user_id)? else {
             return Ok(Err(StoreError::UserNotFound));
         };
@@ -1210,7 +1401,29 @@ impl<'t> Tables<'t> {
         self.balances
             .insert(row.user_id, balance.pico())
             .map_err(storage)?;
-        Ok(Ok(balance))
+        let cost = row.cost.max(Usd::ZERO);
+        let mut tallies = Vec::with_capacity(keys.len());
+        for (id, period_start) in keys {
+            let before = self
+                .key_spend
+                .get(id.as_str())
+                .map_err(storage)?
+                .map(|v| tally_of(v.value()))
+                .unwrap_or_default();
+            let after = before.charged(*period_start, cost);
+            self.key_spend
+                .insert(
+                    id.as_str(),
+                    (
+                        after.period_start,
+                        after.period_spend.pico(),
+                        after.lifetime.pico(),
+                    ),
+                )
+                .map_err(storage)?;
+            tallies.push(after);
+        }
+        Ok(Ok((balance, tallies)))
     }
 
     fn credit(&mut self, entry: &CreditEntry) -> Applied<Usd> {
@@ -1724,6 +1937,14 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes)
         .map_err(|e| StoreError::Storage(format!("corrupt record in the database: {e}")))
+}
+
+fn tally_of((period_start, period_spend, lifetime): (u64, i128, i128)) -> KeyTally {
+    KeyTally {
+        period_start,
+        period_spend: Usd::from_pico(period_spend),
+        lifetime: Usd::from_pico(lifetime),
+    }
 }
 
 fn now_ms() -> u64 {
