@@ -19,6 +19,12 @@ pub enum Environment {
 /// Shortest JWT secret accepted in any mode (256 bits, HS256's key size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// The longest access-token lifetime an operator may configure: a day. A
+/// token is a bearer credential that cannot be revoked one by one (only all
+/// of a user's at once), so it should not outlive a working day; long-lived
+/// access is what API keys, with their scopes and revocation, are for.
+pub const MAX_JWT_TTL_MINUTES: u64 = 24 * 60;
+
 /// A secret string whose `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -53,7 +59,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `INDOXROUTER_JWT_SECRET`.
     pub jwt_secret: Option<Secret>,
-    /// `INDOXROUTER_JWT_TTL_MINUTES`, default 60.
+    /// `INDOXROUTER_JWT_TTL_MINUTES`, default 60, at most
+    /// [`MAX_JWT_TTL_MINUTES`].
     pub jwt_ttl: Duration,
     /// `INDOXROUTER_ADMIN_USERNAME`, default `admin`.
     pub admin_username: String,
@@ -209,7 +216,7 @@ impl Config {
             jwt_ttl: Duration::from_secs(
                 parse("INDOXROUTER_JWT_TTL_MINUTES", "minutes")?
                     .unwrap_or(60)
-                    .clamp(1, 60 * 24 * 30)
+                    .clamp(1, MAX_JWT_TTL_MINUTES)
                     * 60,
             ),
             admin_username: get("INDOXROUTER_ADMIN_USERNAME").unwrap_or_else(|| "admin".into()),
@@ -344,6 +351,13 @@ mod tests {
         assert_eq!(c.admin_username, "admin");
         assert!(c.admin_password.is_none());
         assert_eq!(c.environment, Environment::Development);
+        assert_eq!(c.jwt_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn access_tokens_live_a_day_at_most() {
+        let c = from(&[("INDOXROUTER_JWT_TTL_MINUTES", "43200")]).unwrap();
+        assert_eq!(c.jwt_ttl, Duration::from_secs(86_400));
     }
 
     #[test]

@@ -195,7 +195,7 @@ struct SeedBody<'a> {
 impl From<indoxrouter::Error> for ApiError {
     fn from(e: indoxrouter::Error) -> Self {
         use indoxrouter::Error as E;
-        let message = e.to_string();
+        let message = crate::provider_errors::caller_message(&e);
         match &e {
             // The operator's provider credentials or account failed: the
             // caller's request was fine, so this is a bad gateway, not a 401.

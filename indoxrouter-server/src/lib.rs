@@ -1,7 +1,7 @@
 //! `indoxrouter-server`: a self-hosted IndoxRouter.
 //!
 //! Accounts with JWT and API-key auth, an exact credit ledger in an embedded
-//! redb database, the seed's `/api/v1` routes and an OpenAI-compatible `/v1`,
+//! redb database, the classic `/api/v1` routes and an OpenAI-compatible `/v1`,
 //! all over the [`indoxrouter`] core. The binary (`src/main.rs`) reads its
 //! configuration from the environment; tests and embedders build the same
 //! app in-process:
@@ -27,6 +27,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod principal;
+pub mod provider_errors;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;

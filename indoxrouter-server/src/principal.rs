@@ -107,7 +107,7 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
         let record = state
             .accounts
             .key_by_hash(&api_key::hash(token))
-            .filter(|k| k.is_active(now))
+            .filter(|k| k.is_active(now) && creators_active(state, k, now))
             .ok_or_else(|| ApiError::unauthorized("invalid, revoked or expired API key"))?;
         let user = state
             .accounts
@@ -155,6 +155,21 @@ pub fn authenticate(state: &AppState, header: Option<&str>) -> Result<Principal,
         key_expires_at: None,
         key_budget: None,
     })
+}
+
+/// Whether every key above `key` (the key that minted it, and so on) is
+/// still active: revoking a leaked key also ends the keys minted with it.
+fn creators_active(state: &AppState, key: &crate::store::ApiKeyRecord, now: u64) -> bool {
+    let mut parent = key.parent.clone();
+    // Chains are short; the bound guards against a corrupt record.
+    for _ in 0..32 {
+        let Some(id) = parent else { return true };
+        match state.accounts.key_by_id(&id) {
+            Some(k) if k.is_active(now) => parent = k.parent,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// 403 `account_disabled` for a disabled user's valid credential: said only

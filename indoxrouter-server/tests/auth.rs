@@ -563,3 +563,39 @@ async fn a_keys_model_list_and_output_cap_hold_before_the_provider_is_called() {
         .unwrap();
     assert_eq!(limit, 12);
 }
+
+#[tokio::test]
+async fn revoking_a_key_ends_the_keys_minted_with_it() {
+    let h = start().await;
+    h.user_with_key("val", "1").await;
+    let token = h.login("val", "password-123").await;
+    let r = make_key(&h, &token, json!({"scopes": ["inference", "keys:manage"]})).await;
+    let v: Value = r.json().await.unwrap();
+    let (parent, parent_id) = (
+        v["key"].as_str().unwrap().to_owned(),
+        v["id"].as_str().unwrap().to_owned(),
+    );
+    let child =
+        key_of(make_key(&h, &parent, json!({"scopes": ["inference", "keys:manage"]})).await).await;
+    let grandchild = key_of(make_key(&h, &child, json!({})).await).await;
+    let sibling = key_of(make_key(&h, &token, json!({})).await).await;
+    for k in [&parent, &child, &grandchild, &sibling] {
+        assert_eq!(h.chat_status(k, "hi").await, 200);
+    }
+    let r = h
+        .http
+        .delete(format!("{}/api/v1/keys/{parent_id}", h.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for k in [&parent, &child, &grandchild] {
+        assert_eq!(h.chat_status(k, "hi").await, 401);
+    }
+    assert_eq!(
+        h.chat_status(&sibling, "hi").await,
+        200,
+        "other keys live on"
+    );
+}

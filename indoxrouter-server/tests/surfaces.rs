@@ -307,3 +307,41 @@ async fn request_ids_are_echoed_or_generated() {
         );
     }
 }
+
+#[tokio::test]
+async fn provider_errors_reach_callers_without_the_operators_account_details() {
+    use indoxrouter_simulator::Fault;
+    let h = start().await;
+    let key = h.user_with_key("eve", "1").await;
+    let cases = [
+        (
+            r#"status=429;body={"error":{"message":"Rate limit reached for gpt-4o-mini in organization org-AbC123xyz on tokens per min (TPM): Limit 30000, Used 29990.","type":"tokens","code":"rate_limit_exceeded"}}"#,
+            429,
+            "org-AbC123xyz",
+        ),
+        ("status=429;quota", 502, "billing"),
+        (
+            r#"status=401;body={"error":{"message":"Incorrect API key provided: sk-proj-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.","type":"invalid_request_error","code":"invalid_api_key"}}"#,
+            502,
+            "sk-proj",
+        ),
+        (
+            r#"status=400;body={"error":{"message":"Project proj_9f8e7d6c does not allow max_tokens above 4096.","type":"invalid_request_error","param":"max_tokens","code":null}}"#,
+            400,
+            "proj_9f8e7d6c",
+        ),
+    ];
+    for (fault, status, secret) in cases {
+        h.sim.push_fault("openai", Fault::parse(fault).unwrap());
+        let r = h.post("/v1/chat/completions", &key, chat_body("hi")).await;
+        assert_eq!(r.status().as_u16(), status, "{fault}");
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+        if status == 400 {
+            assert!(
+                text.contains("max_tokens above 4096"),
+                "the caller's fix survives: {text}"
+            );
+        }
+    }
+}
