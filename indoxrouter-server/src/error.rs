@@ -1,5 +1,5 @@
 //! The server's error: an HTTP status, a stable machine-readable code and a
-//! message, rendered in OpenAI's shape on `/v1` and the seed's on `/api/v1`.
+//! message, rendered in OpenAI's shape on `/v1` and the classic API's on `/api/v1`.
 //!
 //! Messages are written for the caller and never carry a secret: core errors
 //! already have provider keys redacted, and store/auth failures are reduced
@@ -17,8 +17,8 @@ use crate::store::StoreError;
 pub enum Surface {
     /// OpenAI-compatible `/v1`.
     OpenAi,
-    /// The seed's `/api/v1`.
-    Seed,
+    /// The classic API's `/api/v1`.
+    Classic,
 }
 
 /// An error answer.
@@ -122,7 +122,7 @@ impl ApiError {
                     code: self.code,
                 },
             }),
-            Surface::Seed => serde_json::to_vec(&SeedBody {
+            Surface::Classic => serde_json::to_vec(&ClassicBody {
                 success: false,
                 message: &self.message,
                 detail: &self.message,
@@ -179,9 +179,9 @@ struct OpenAiError<'a> {
     code: &'static str,
 }
 
-/// The seed's failure envelope; `detail` keeps FastAPI-style clients working.
+/// The classic API's failure envelope; `detail` keeps FastAPI-style clients working.
 #[derive(Serialize)]
-struct SeedBody<'a> {
+struct ClassicBody<'a> {
     success: bool,
     message: &'a str,
     detail: &'a str,

@@ -50,7 +50,7 @@ pub fn document() -> Value {
         "info": {
             "title": "IndoxRouter",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "A self-hosted AI gateway. `/v1` is OpenAI-compatible (point an OpenAI SDK's `base_url` at it); `/api/v1` keeps the seed's request fields and response envelope and adds accounts, API keys and administration.\n\nAuthenticate with `Authorization: Bearer <credential>`: an API key (`ixr-…`, from `POST /api/v1/keys`) or an access token (JWT, from `POST /api/v1/auth/login`). Money is always a USD decimal string, exact.",
+            "description": "A self-hosted AI gateway. `/v1` is OpenAI-compatible (point an OpenAI SDK's `base_url` at it); `/api/v1` keeps the classic API's request fields and response envelope and adds accounts, API keys and administration.\n\nAuthenticate with `Authorization: Bearer <credential>`: an API key (`ixr-…`, from `POST /api/v1/keys`) or an access token (JWT, from `POST /api/v1/auth/login`). Money is always a USD decimal string, exact.",
             "license": {"name": "MIT"}
         },
         "tags": [
@@ -59,7 +59,7 @@ pub fn document() -> Value {
             {"name": "account", "description": "The caller's profile, balance, usage and API keys."},
             {"name": "admin", "description": "Users and credits (role `admin`)."},
             {"name": "models", "description": "The model catalog: capabilities, limits, prices."},
-            {"name": "inference", "description": "The seed's inference routes, in its response envelope."},
+            {"name": "inference", "description": "The classic API's inference routes, in its response envelope."},
             {"name": "openai", "description": "OpenAI-compatible inference and models."},
             {"name": "docs", "description": "This description of the API."}
         ],
@@ -353,9 +353,9 @@ fn error_description(status: u16) -> &'static str {
 
 fn operation_object(route: &Route) -> Value {
     let spec = operation(route.op);
-    let seed_shape = !route.path.starts_with("/v1/");
-    let error_schema = if seed_shape {
-        sref("SeedError")
+    let classic_shape = !route.path.starts_with("/v1/");
+    let error_schema = if classic_shape {
+        sref("ClassicError")
     } else {
         sref("OpenAiError")
     };
@@ -481,7 +481,7 @@ fn operation(op: Op) -> Spec {
             ])
             .errors(&[404]),
         Op::AuthToken => Spec::new("auth", "Access token (OAuth2 password form)")
-            .describe("The OAuth2 password flow, as in the seed. Wrong username and wrong password are indistinguishable.")
+            .describe("The OAuth2 password flow, as in the classic API. Wrong username and wrong password are indistinguishable.")
             .body_as("application/x-www-form-urlencoded", sref("LoginForm"), true)
             .json(200, "An access token.", sref("Token"))
             .errors(LOGIN),
@@ -604,38 +604,38 @@ fn operation(op: Op) -> Spec {
             spec.json(200, "One page of usage rows.", sref("UsagePage"))
                 .errors(&[400, 404, 422, 503])
         }
-        Op::SeedListProviders => Spec::new("models", "Every provider in the catalog, with its models")
+        Op::ClassicListProviders => Spec::new("models", "Every provider in the catalog, with its models")
             .json(200, "The catalog.", json!({"type": "array", "items": sref("Provider")})),
-        Op::SeedGetProvider => Spec::new("models", "One provider, with its models")
+        Op::ClassicGetProvider => Spec::new("models", "One provider, with its models")
             .param(path_param("provider", "Provider id, e.g. `openai` (`gemini` is an alias of `google`).", "openai"))
             .json(200, "The provider.", sref("Provider"))
             .errors(&[404]),
-        Op::SeedGetModel => Spec::new("models", "One model: capabilities, limits, prices")
+        Op::ClassicGetModel => Spec::new("models", "One model: capabilities, limits, prices")
             .param(path_param("provider", "Provider id.", "openai"))
             .param(path_param("model", "Model id within the provider.", "gpt-4o-mini"))
             .json(200, "The model.", sref("ModelInfo"))
             .errors(&[404]),
-        Op::SeedChat => Spec::new("inference", "Chat completion (seed envelope)")
+        Op::ClassicChat => Spec::new("inference", "Chat completion (classic envelope)")
             .describe("The OpenAI request fields, plus `provider` + `model` (or `model` as `provider/model`; default `openai/gpt-4o-mini`) and `additional_params`. `stream: true` streams Server-Sent Events exactly as `/v1/chat/completions` does.")
-            .body(sref("SeedChatRequest"), true)
-            .stream_or_json("The reply in the seed's envelope (`data` is the text), or an SSE stream.", sref("SeedChatResponse"))
+            .body(sref("ClassicChatRequest"), true)
+            .stream_or_json("The reply in the classic API's envelope (`data` is the text), or an SSE stream.", sref("ClassicChatResponse"))
             .errors(INFERENCE)
             .metered(),
-        Op::SeedCompletion => Spec::new("inference", "Text completion (seed envelope)")
-            .body(sref("SeedCompletionRequest"), true)
-            .json(200, "The completion in the seed's envelope (`data` is the text).", sref("SeedTextResponse"))
+        Op::ClassicCompletion => Spec::new("inference", "Text completion (classic envelope)")
+            .body(sref("ClassicCompletionRequest"), true)
+            .json(200, "The completion in the classic API's envelope (`data` is the text).", sref("ClassicTextResponse"))
             .errors(INFERENCE)
             .metered(),
-        Op::SeedEmbeddings => Spec::new("inference", "Embeddings (seed envelope)")
+        Op::ClassicEmbeddings => Spec::new("inference", "Embeddings (classic envelope)")
             .describe("`text` is a synonym of `input`. Default model `openai/text-embedding-3-small`.")
-            .body(sref("SeedEmbeddingRequest"), true)
-            .json(200, "The vectors in the seed's envelope.", sref("SeedEmbeddingResponse"))
+            .body(sref("ClassicEmbeddingRequest"), true)
+            .json(200, "The vectors in the classic API's envelope.", sref("ClassicEmbeddingResponse"))
             .errors(INFERENCE)
             .metered(),
-        Op::SeedImages => Spec::new("inference", "Image generation (seed envelope)")
+        Op::ClassicImages => Spec::new("inference", "Image generation (classic envelope)")
             .describe("Default model `openai/dall-e-3`.")
-            .body(sref("SeedImageRequest"), true)
-            .json(200, "The images in the seed's envelope.", sref("SeedImageResponse"))
+            .body(sref("ClassicImageRequest"), true)
+            .json(200, "The images in the classic API's envelope.", sref("ClassicImageResponse"))
             .errors(INFERENCE)
             .metered(),
         Op::OpenAiListModels => Spec::new("openai", "List models")
@@ -729,10 +729,10 @@ fn schemas() -> Value {
         }),
     );
     put(
-        "SeedError",
+        "ClassicError",
         json!({
             "type": "object",
-            "description": "The seed's error shape (on `/api/v1` and elsewhere); `detail` repeats `message` for FastAPI-style clients.",
+            "description": "The classic API's error shape (on `/api/v1` and elsewhere); `detail` repeats `message` for FastAPI-style clients.",
             "required": ["success", "message", "detail", "code"],
             "properties": {
                 "success": {"type": "boolean", "enum": [false]},
@@ -1184,8 +1184,8 @@ fn extend(mut base: Map<String, Value>, more: Value) -> Map<String, Value> {
     base
 }
 
-/// The seed's extra request fields.
-fn seed_fields(mut props: Map<String, Value>) -> Map<String, Value> {
+/// The classic API's extra request fields.
+fn classic_fields(mut props: Map<String, Value>) -> Map<String, Value> {
     props.insert(
         "provider".into(),
         json!({"type": "string", "nullable": true, "description": "With a bare `model`: the provider, e.g. `openai`."}),
@@ -1269,11 +1269,11 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
         ),
     );
     put(
-        "SeedChatRequest",
+        "ClassicChatRequest",
         object(
             &["messages"],
-            seed_fields(chat_props),
-            "The OpenAI fields plus the seed's `provider` and `additional_params`.",
+            classic_fields(chat_props),
+            "The OpenAI fields plus the classic API's `provider` and `additional_params`.",
         ),
     );
     let prompt =
@@ -1296,8 +1296,8 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
         object(&["model", "prompt"], completion_props.clone(), ""),
     );
     put(
-        "SeedCompletionRequest",
-        object(&["prompt"], seed_fields(completion_props), ""),
+        "ClassicCompletionRequest",
+        object(&["prompt"], classic_fields(completion_props), ""),
     );
     let embedding_props = extend(
         common_request("openai/text-embedding-3-small"),
@@ -1312,16 +1312,16 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
         "EmbeddingRequest",
         object(&["model", "input"], embedding_props.clone(), ""),
     );
-    let mut seed_embedding = seed_fields(embedding_props);
-    seed_embedding.insert(
+    let mut classic_embedding = classic_fields(embedding_props);
+    classic_embedding.insert(
         "text".into(),
         json!({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "description": "Synonym of `input`."}),
     );
     put(
-        "SeedEmbeddingRequest",
+        "ClassicEmbeddingRequest",
         object(
             &[],
-            seed_embedding,
+            classic_embedding,
             "`input` (or its synonym `text`) is required.",
         ),
     );
@@ -1341,8 +1341,8 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
         object(&["model", "prompt"], image_props.clone(), ""),
     );
     put(
-        "SeedImageRequest",
-        object(&["prompt"], seed_fields(image_props), ""),
+        "ClassicImageRequest",
+        object(&["prompt"], classic_fields(image_props), ""),
     );
 
     // Responses.
@@ -1514,9 +1514,9 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
         }),
     );
 
-    // The seed's envelope, one schema per kind of `data`.
+    // The classic API's envelope, one schema per kind of `data`.
     put(
-        "SeedUsage",
+        "ClassicUsage",
         json!({
             "type": "object",
             "required": ["tokens_prompt", "tokens_completion", "tokens_total", "cost", "latency", "timestamp"],
@@ -1539,7 +1539,7 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
             "message": {"type": "string"},
             "data": data,
             "finish_reason": {"type": "string"},
-            "usage": sref("SeedUsage"),
+            "usage": sref("ClassicUsage"),
             "unpriced": {"type": "boolean", "description": "Present (true) when the model was served unpriced at zero cost."}
         });
         if let (Value::Object(p), Value::Object(e)) = (&mut props, extra) {
@@ -1552,28 +1552,28 @@ fn inference_schemas(put: &mut impl FnMut(&str, Value)) {
         })
     };
     put(
-        "SeedChatResponse",
+        "ClassicChatResponse",
         envelope(
             json!({"type": "string", "description": "The reply text."}),
             json!({"tool_calls": {"type": "array", "items": sref("ToolCall")}}),
         ),
     );
     put(
-        "SeedTextResponse",
+        "ClassicTextResponse",
         envelope(
             json!({"type": "string", "description": "The completion text."}),
             json!({}),
         ),
     );
     put(
-        "SeedEmbeddingResponse",
+        "ClassicEmbeddingResponse",
         envelope(
             json!({"type": "array", "items": {"type": "array", "items": {"type": "number"}}}),
             json!({"dimensions": uint()}),
         ),
     );
     put(
-        "SeedImageResponse",
+        "ClassicImageResponse",
         envelope(json!({"type": "array", "items": sref("Image")}), json!({})),
     );
 }

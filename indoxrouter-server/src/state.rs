@@ -68,7 +68,7 @@ pub struct AppState {
     pub sse_keepalive: std::time::Duration,
     /// How long an abandoned stream keeps reading for its usage report.
     pub drain: std::time::Duration,
-    /// Default models for seed requests that name none.
+    /// Default models for classic requests that name none.
     pub defaults: DefaultModels,
     /// Streams still billing; shutdown waits for them.
     pub streams: TaskTracker,
@@ -90,7 +90,7 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// Models used when a seed request names none.
+/// Models used when a classic request names none.
 #[derive(Debug, Clone)]
 pub struct DefaultModels {
     /// Chat and completions.

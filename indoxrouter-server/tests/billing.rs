@@ -57,7 +57,7 @@ async fn unaffordable_requests_get_402_and_never_reach_the_provider() {
     assert_eq!(v["error"]["code"], "insufficient_credits");
     assert_eq!(v["error"]["type"], "insufficient_quota");
     assert_eq!(h.sim.request_count(), before, "the provider was called");
-    // Same on the seed surface, in the seed's shape.
+    // Same on the classic surface, in the classic API's shape.
     let r = h
         .post(
             "/api/v1/chat/completions",

@@ -374,26 +374,26 @@ fn sample(op: Op, w: &World) -> (String, Option<Body>) {
         Op::AdminListUserKeys => ("/api/v1/admin/users/alice/keys".to_owned(), None),
         Op::AdminRevokeKey => (format!("/api/v1/admin/keys/{}", w.spare_key_id), None),
         Op::Metrics => ("/metrics".to_owned(), None),
-        Op::SeedListProviders => ("/api/v1/models/".to_owned(), None),
-        Op::SeedGetProvider => ("/api/v1/models/openai".to_owned(), None),
-        Op::SeedGetModel => ("/api/v1/models/openai/gpt-4o-mini".to_owned(), None),
-        Op::SeedChat => (
+        Op::ClassicListProviders => ("/api/v1/models/".to_owned(), None),
+        Op::ClassicGetProvider => ("/api/v1/models/openai".to_owned(), None),
+        Op::ClassicGetModel => ("/api/v1/models/openai/gpt-4o-mini".to_owned(), None),
+        Op::ClassicChat => (
             "/api/v1/chat/completions".to_owned(),
             Some(Body::Json(
                 json!({"provider": "openai", "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20}),
             )),
         ),
-        Op::SeedCompletion => (
+        Op::ClassicCompletion => (
             "/api/v1/completions".to_owned(),
             Some(Body::Json(
                 json!({"model": "openai/gpt-4o-mini", "prompt": "once upon", "max_tokens": 20}),
             )),
         ),
-        Op::SeedEmbeddings => (
+        Op::ClassicEmbeddings => (
             "/api/v1/embeddings".to_owned(),
             Some(Body::Json(json!({"text": "hello"}))),
         ),
-        Op::SeedImages => (
+        Op::ClassicImages => (
             "/api/v1/images/generations".to_owned(),
             Some(Body::Json(
                 json!({"model": "openai/dall-e-2", "prompt": "a cat", "size": "256x256"}),
@@ -536,13 +536,13 @@ async fn error_shapes_and_streams_match_the_document() {
     // Malformed JSON, wrong types, unknown model and too little credit, on both surfaces.
     for (op, bad) in [
         (Op::OpenAiChat, Body::Form("{not json")),
-        (Op::SeedChat, Body::Form("{not json")),
+        (Op::ClassicChat, Body::Form("{not json")),
         (
             Op::OpenAiChat,
             Body::Json(json!({"model": 5, "messages": []})),
         ),
         (
-            Op::SeedChat,
+            Op::ClassicChat,
             Body::Json(json!({"model": 5, "messages": []})),
         ),
         (
@@ -552,7 +552,7 @@ async fn error_shapes_and_streams_match_the_document() {
             ),
         ),
         (
-            Op::SeedEmbeddings,
+            Op::ClassicEmbeddings,
             Body::Json(json!({"model": "openai/no-such-model-xyz", "input": "x"})),
         ),
         (
@@ -587,8 +587,8 @@ async fn error_shapes_and_streams_match_the_document() {
     }
     for (op, path) in [
         (Op::RevokeKey, "/api/v1/keys/key_nope"),
-        (Op::SeedGetModel, "/api/v1/models/openai/no-such-model"),
-        (Op::SeedGetProvider, "/api/v1/models/nope"),
+        (Op::ClassicGetModel, "/api/v1/models/openai/no-such-model"),
+        (Op::ClassicGetProvider, "/api/v1/models/nope"),
         (Op::OpenAiGetModel, "/v1/models/openai/no-such-model"),
         (Op::GetMyUsage, "/api/v1/users/me/usage?limit=0"),
         (Op::DocsAsset, "/docs/assets/nope.js"),
@@ -600,7 +600,7 @@ async fn error_shapes_and_streams_match_the_document() {
     }
 
     // A streamed chat: documented media type, and every event a valid chunk.
-    for op in [Op::OpenAiChat, Op::SeedChat] {
+    for op in [Op::OpenAiChat, Op::ClassicChat] {
         let route = route_of(op);
         let (path, _) = sample(op, &w);
         let body = Body::Json(

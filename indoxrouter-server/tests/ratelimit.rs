@@ -82,7 +82,7 @@ async fn a_burst_over_a_keys_limit_gets_429s_while_another_key_is_unaffected() {
         "a refused request reached the provider"
     );
 
-    // Streams and the seed surface are limited by the same bucket.
+    // Streams and the classic surface are limited by the same bucket.
     let mut body = chat_body("hi");
     body["stream"] = json!(true);
     let r = h.post("/v1/chat/completions", &tight, body).await;

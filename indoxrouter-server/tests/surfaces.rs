@@ -1,4 +1,4 @@
-//! Both API surfaces: the seed's envelope, OpenAI's shapes, models, health
+//! Both API surfaces: the classic API's envelope, OpenAI's shapes, models, health
 //! and errors with the right status and code.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,7 +8,7 @@ use common::*;
 use serde_json::{Value, json};
 
 #[tokio::test]
-async fn seed_chat_answers_in_the_seed_envelope() {
+async fn classic_chat_answers_in_the_classic_envelope() {
     let h = start().await;
     let key = h.user_with_key("nina", "1").await;
     let r = h
@@ -16,7 +16,7 @@ async fn seed_chat_answers_in_the_seed_envelope() {
             "/api/v1/chat/completions",
             &key,
             json!({"provider": "openai", "model": "gpt-4o-mini",
-                   "messages": [{"role": "user", "content": "hello seed"}],
+                   "messages": [{"role": "user", "content": "hello classic"}],
                    "additional_params": {"seed": 1}}),
         )
         .await;
@@ -30,7 +30,7 @@ async fn seed_chat_answers_in_the_seed_envelope() {
             .unwrap()
             .starts_with("openai/gpt-4o-mini")
     );
-    assert!(v["data"].as_str().unwrap().contains("hello seed"));
+    assert!(v["data"].as_str().unwrap().contains("hello classic"));
     assert_eq!(v["finish_reason"], "stop");
     for field in ["request_id", "created_at", "duration_ms", "message"] {
         assert!(v.get(field).is_some(), "missing {field}");
@@ -47,7 +47,7 @@ async fn seed_chat_answers_in_the_seed_envelope() {
 }
 
 #[tokio::test]
-async fn seed_embeddings_completions_and_images() {
+async fn classic_embeddings_completions_and_images() {
     let h = start().await;
     let key = h.user_with_key("omar", "5").await;
     let r = h
@@ -158,7 +158,7 @@ async fn models_routes() {
     assert_eq!(v["owned_by"], "openai");
     assert_eq!(h.get_public("/v1/models").await.status(), 401);
 
-    // The seed's catalog routes are public.
+    // The classic API's catalog routes are public.
     let all: Value = h.get_public("/api/v1/models/").await.json().await.unwrap();
     let providers: Vec<&str> = all
         .as_array()

@@ -28,7 +28,7 @@ const MODELS: [(&str, &str); 3] = [
 
 fn row(user: UserId, i: u64, key: Option<&str>, provider: &str, model: &str) -> UsageRow {
     UsageRow {
-        request_id: format!("req_seed_{i:05}"),
+        request_id: format!("req_classic_{i:05}"),
         user_id: user,
         key_id: key.map(str::to_owned),
         endpoint: "chat".into(),

@@ -23,7 +23,7 @@ pub struct Tiers {
 #[error("{0}")]
 pub struct TierError(pub String);
 
-/// The built-in table: the seed's four tiers.
+/// The built-in table: the classic API's four tiers.
 const DEFAULT_TABLE: &str =
     "free=20:40000,basic=60:200000,premium=500:2000000,enterprise=3000:10000000";
 

@@ -153,7 +153,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     },
                 ))
             });
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let create_key = warp::path!("keys")
@@ -216,7 +216,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 Ok(json_value(StatusCode::CREATED, &view))
             }
             .await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let list_keys = warp::path!("keys")
@@ -232,7 +232,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     .collect();
                 json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
             });
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let revoke = warp::path!("keys" / String)
@@ -252,7 +252,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 ))
             }
             .await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     me.or(create_key)

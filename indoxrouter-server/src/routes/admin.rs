@@ -162,7 +162,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 Ok(json_value(StatusCode::CREATED, &view(&req.state, &user)))
             }
             .await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let list = warp::path!("admin" / "users")
@@ -178,7 +178,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     &serde_json::json!({ "data": views }),
                 ))
             });
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let credits = warp::path!("admin" / "users" / String / "credits")
@@ -225,7 +225,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 ))
             }
             .await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let update = warp::path!("admin" / "users" / String)
@@ -264,7 +264,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 Ok(json_value(StatusCode::OK, &view(&req.state, &user)))
             }
             .await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     create

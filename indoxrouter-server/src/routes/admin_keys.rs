@@ -32,7 +32,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     .collect();
                 json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
             });
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let revoke = warp::path!("admin" / "keys" / String)
@@ -52,7 +52,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 ))
             }
             .await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     let delete = warp::path!("admin" / "users" / String)
@@ -87,7 +87,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 ))
             }
             .await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         });
 
     list.or(revoke).unify().or(delete).unify().boxed()

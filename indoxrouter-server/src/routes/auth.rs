@@ -21,7 +21,7 @@ struct Login {
     password: String,
 }
 
-/// The token answer, as the seed (and OAuth2 password flow) shape it.
+/// The token answer, as the classic API (and OAuth2 password flow) shape it.
 #[derive(Serialize)]
 struct TokenResponse {
     access_token: String,
@@ -48,7 +48,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 login(&req, u.clone(), p.clone()).await
             }
             .await;
-            finish(result, Surface::Seed, &req)
+            finish(result, Surface::Classic, &req)
         });
     let login_json = warp::path!("auth" / "login")
         .and(warp::post())
@@ -60,7 +60,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 login(&req, l.username, l.password).await
             }
             .await;
-            finish(result, Surface::Seed, &req)
+            finish(result, Surface::Classic, &req)
         });
     token.or(login_json).unify().boxed()
 }
@@ -122,7 +122,7 @@ pub(super) async fn login_throttled(
     Ok(ok)
 }
 
-/// An access token for `user`, in the seed's (and OAuth2's) shape.
+/// An access token for `user`, in the classic API's (and OAuth2's) shape.
 pub(super) fn token_response(
     req: &Req,
     user: &crate::store::User,

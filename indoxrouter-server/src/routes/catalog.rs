@@ -121,19 +121,19 @@ pub enum Op {
     /// `GET /metrics`: Prometheus metrics.
     Metrics,
     /// `GET /api/v1/models/`: the catalog.
-    SeedListProviders,
+    ClassicListProviders,
     /// `GET /api/v1/models/{provider}`: one provider.
-    SeedGetProvider,
+    ClassicGetProvider,
     /// `GET /api/v1/models/{provider}/{model}`: one model.
-    SeedGetModel,
-    /// `POST /api/v1/chat/completions`: chat, seed envelope.
-    SeedChat,
-    /// `POST /api/v1/completions`: text completion, seed envelope.
-    SeedCompletion,
-    /// `POST /api/v1/embeddings`: embeddings, seed envelope.
-    SeedEmbeddings,
-    /// `POST /api/v1/images/generations`: images, seed envelope.
-    SeedImages,
+    ClassicGetModel,
+    /// `POST /api/v1/chat/completions`: chat, classic envelope.
+    ClassicChat,
+    /// `POST /api/v1/completions`: text completion, classic envelope.
+    ClassicCompletion,
+    /// `POST /api/v1/embeddings`: embeddings, classic envelope.
+    ClassicEmbeddings,
+    /// `POST /api/v1/images/generations`: images, classic envelope.
+    ClassicImages,
     /// `GET /v1/models`: OpenAI's model list.
     OpenAiListModels,
     /// `GET /v1/models/{provider}/{model}`: OpenAI's model object.
@@ -225,7 +225,7 @@ pub const ROUTES: &[Route] = &[
     route(Get, "/docs", Op::SwaggerUi, Public),
     route(Get, "/redoc", Op::Redoc, Public),
     route(Get, "/docs/assets/{file}", Op::DocsAsset, Public),
-    // Seed auth (routes/auth.rs).
+    // Classic auth (routes/auth.rs).
     route(Post, "/api/v1/auth/token", Op::AuthToken, Public),
     route(Post, "/api/v1/auth/login", Op::AuthLogin, Public),
     // The caller's account (routes/account.rs).
@@ -297,25 +297,25 @@ pub const ROUTES: &[Route] = &[
         Op::AdminUserUsage,
         Admin,
     ),
-    // The seed's model catalog (routes/models.rs).
-    route(Get, "/api/v1/models/", Op::SeedListProviders, Public),
+    // The classic API's model catalog (routes/models.rs).
+    route(Get, "/api/v1/models/", Op::ClassicListProviders, Public),
     route(
         Get,
         "/api/v1/models/{provider}",
-        Op::SeedGetProvider,
+        Op::ClassicGetProvider,
         Public,
     ),
     route(
         Get,
         "/api/v1/models/{provider}/{model}",
-        Op::SeedGetModel,
+        Op::ClassicGetModel,
         Public,
     ),
-    // The seed's inference routes (routes/seed.rs).
-    route(Post, "/api/v1/chat/completions", Op::SeedChat, User),
-    route(Post, "/api/v1/completions", Op::SeedCompletion, User),
-    route(Post, "/api/v1/embeddings", Op::SeedEmbeddings, User),
-    route(Post, "/api/v1/images/generations", Op::SeedImages, User),
+    // The classic API's inference routes (routes/classic.rs).
+    route(Post, "/api/v1/chat/completions", Op::ClassicChat, User),
+    route(Post, "/api/v1/completions", Op::ClassicCompletion, User),
+    route(Post, "/api/v1/embeddings", Op::ClassicEmbeddings, User),
+    route(Post, "/api/v1/images/generations", Op::ClassicImages, User),
     // OpenAI-compatible (routes/models.rs, routes/openai.rs).
     route(Get, "/v1/models", Op::OpenAiListModels, User),
     route(

@@ -220,7 +220,7 @@ pub(super) fn routes() -> BoxedFilter<(Response,)> {
             ),
             None => {
                 let r = ApiError::not_found(format!("no documentation asset `{name}`"))
-                    .response(Surface::Seed, None);
+                    .response(Surface::Classic, None);
                 let (parts, body) = r.into_parts();
                 Response::from_parts(parts, body.into())
             }

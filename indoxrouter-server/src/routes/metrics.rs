@@ -22,7 +22,7 @@ pub(super) fn route(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                     .unwrap_or("");
                 if !constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
                     let e = ApiError::unauthorized("/metrics needs the metrics bearer token");
-                    let (parts, body) = e.response(Surface::Seed, None).into_parts();
+                    let (parts, body) = e.response(Surface::Classic, None).into_parts();
                     return Response::from_parts(parts, body.into());
                 }
             }

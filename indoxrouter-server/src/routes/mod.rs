@@ -1,4 +1,4 @@
-//! HTTP routes: the seed's `/api/v1`, the OpenAI-compatible `/v1`, health.
+//! HTTP routes: the classic API's `/api/v1`, the OpenAI-compatible `/v1`, health.
 //!
 //! Handlers never reject after routing: they answer with a response, errors
 //! included, in the shape of the surface they belong to. Only routing-level
@@ -10,6 +10,7 @@ mod admin;
 mod admin_keys;
 mod auth;
 pub mod catalog;
+mod classic;
 mod docs;
 mod health;
 mod inference;
@@ -18,7 +19,6 @@ mod metrics;
 mod models;
 mod openai;
 mod password;
-mod seed;
 mod stream;
 mod usage;
 
@@ -96,11 +96,11 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
                 .unify()
                 .or(usage::routes(state.clone()))
                 .unify()
-                .or(models::seed_routes(state.clone()))
+                .or(models::classic_routes(state.clone()))
                 .unify()
-                .or(seed::routes(state.clone()))
+                .or(classic::routes(state.clone()))
                 .unify()
-                .recover(|r| recover(r, Surface::Seed))
+                .recover(|r| recover(r, Surface::Classic))
                 .unify(),
         )
         .boxed();
@@ -122,7 +122,7 @@ pub fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .unify()
         .or(v1)
         .unify()
-        .recover(|r| recover(r, Surface::Seed))
+        .recover(|r| recover(r, Surface::Classic))
         .unify();
     warp::path::full().and(all).map(with_allow).boxed()
 }
@@ -316,7 +316,7 @@ pub fn json_value<T: serde::Serialize>(status: StatusCode, value: &T) -> Respons
         Err(e) => {
             tracing::error!(error = %e, "serializing a response");
             let err = ApiError::internal();
-            json(err.status, err.body(Surface::Seed, None))
+            json(err.status, err.body(Surface::Classic, None))
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Model catalog routes: the seed's `/api/v1/models/...` (providers,
+//! Model catalog routes: the classic API's `/api/v1/models/...` (providers,
 //! capabilities, limits, prices) and OpenAI's `/v1/models`.
 
 use std::sync::Arc;
@@ -45,20 +45,20 @@ fn openai_model(m: &ModelInfo) -> OpenAiModel<'_> {
 
 /// `GET /api/v1/models/`, `/models/{provider}`, `/models/{provider}/{model}`.
 /// Public: the catalog holds no secrets.
-pub(super) fn seed_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
+pub(super) fn classic_routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     warp::path("models")
         .and(warp::path::tail())
         .and(warp::get())
         .and(ctx(state))
         .map(|tail: Tail, req: Req| {
             let decoded = percent_encoding::percent_decode_str(tail.as_str()).decode_utf8_lossy();
-            let r = seed_lookup(&req, decoded.trim_end_matches('/'));
-            finish(r, Surface::Seed, &req)
+            let r = classic_lookup(&req, decoded.trim_end_matches('/'));
+            finish(r, Surface::Classic, &req)
         })
         .boxed()
 }
 
-fn seed_lookup(req: &Req, path: &str) -> Result<Response, ApiError> {
+fn classic_lookup(req: &Req, path: &str) -> Result<Response, ApiError> {
     let client = &req.state.client;
     let catalog = client.catalog();
     let configured = client.providers();

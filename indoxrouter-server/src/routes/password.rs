@@ -33,7 +33,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(body(state.max_account_body_bytes))
         .then(|req: Req, body: Bytes| async move {
             let r = change(&req, &body).await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         })
         .boxed()
 }

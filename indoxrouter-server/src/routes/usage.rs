@@ -94,7 +94,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let handler = |scope: Scope, kind: Kind| {
         move |username: Option<String>, req: Req, q: HashMap<String, String>| async move {
             let r = handle(&req, scope, kind, username, &q).await;
-            finish(r, Surface::Seed, &req)
+            finish(r, Surface::Classic, &req)
         }
     };
     // Each path carries its own `warp::get()`, where tests/openapi.rs's scan

@@ -59,7 +59,7 @@ impl fmt::Debug for PasswordHash {
 pub struct User {
     /// Store-assigned id.
     pub id: UserId,
-    /// Unique login name (case-sensitive, as the seed).
+    /// Unique login name (case-sensitive, as the classic API).
     pub username: String,
     /// argon2id hash of the password.
     pub password_hash: PasswordHash,

@@ -4,7 +4,7 @@
 //! `provider/model`, so requests and responses go through the OpenAI adapter.
 //! What differs: the charge comes from the server (`usage.cost`, a USD decimal
 //! string) rather than from the local catalog, and errors are the server's
-//! (its own codes such as `insufficient_credits`, in OpenAI's or the seed's
+//! (its own codes such as `insufficient_credits`, in OpenAI's or the classic API's
 //! error shape).
 
 use http::HeaderMap;

@@ -1,4 +1,4 @@
-//! The seed's `/api/v1` inference routes: its request fields (`provider` +
+//! The classic API's `/api/v1` inference routes: its request fields (`provider` +
 //! `model`, `text` for embeddings, `additional_params`) and its response
 //! envelope. The work underneath is the same as on `/v1`.
 
@@ -21,9 +21,9 @@ use crate::error::{ApiError, Surface};
 use crate::state::AppState;
 use crate::time::{rfc3339_millis, unix_millis};
 
-/// The seed's `usage` block.
+/// The classic API's `usage` block.
 #[derive(Serialize)]
-struct SeedUsage {
+struct ClassicUsage {
     tokens_prompt: u64,
     tokens_completion: u64,
     tokens_total: u64,
@@ -34,7 +34,7 @@ struct SeedUsage {
     timestamp: String,
 }
 
-/// The seed's success envelope.
+/// The classic API's success envelope.
 #[derive(Serialize)]
 struct Envelope<'a, D: Serialize> {
     request_id: &'a str,
@@ -51,7 +51,7 @@ struct Envelope<'a, D: Serialize> {
     dimensions: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_calls: Option<&'a [indoxrouter::types::ToolCall]>,
-    usage: SeedUsage,
+    usage: ClassicUsage,
     /// The model was unpriced and served at zero cost.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     unpriced: bool,
@@ -100,7 +100,7 @@ fn envelope<D: Serialize>(
         finish_reason,
         dimensions,
         tool_calls,
-        usage: SeedUsage {
+        usage: ClassicUsage {
             tokens_prompt: meta.usage.prompt_tokens,
             tokens_completion: meta.usage.completion_tokens,
             tokens_total: meta.usage.prompt_tokens + meta.usage.completion_tokens,
@@ -113,8 +113,8 @@ fn envelope<D: Serialize>(
     with_cost(json_value(StatusCode::OK, &env), meta.cost)
 }
 
-/// Rewrites a seed request into the core's field names, then decodes it.
-fn seed_request<T: DeserializeOwned>(
+/// Rewrites a classic request into the core's field names, then decodes it.
+fn classic_request<T: DeserializeOwned>(
     body: &[u8],
     default_model: &str,
     text_is_input: bool,
@@ -170,11 +170,11 @@ fn seed_request<T: DeserializeOwned>(
 pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
     let chat = post_route(
         &state,
-        Surface::Seed,
+        Surface::Classic,
         warp::path!("chat" / "completions").boxed(),
         |req, body| async move {
             let p = req.principal()?;
-            let mut chat: ChatRequest = seed_request(&body, &req.state.defaults.chat, false)?;
+            let mut chat: ChatRequest = classic_request(&body, &req.state.defaults.chat, false)?;
             let (stream, include_usage) = take_stream_flags(&mut chat)?;
             if stream {
                 return super::stream::chat(req.clone(), p, chat, include_usage).await;
@@ -197,11 +197,11 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     let completions = post_route(
         &state,
-        Surface::Seed,
+        Surface::Classic,
         warp::path!("completions").boxed(),
         |req, body| async move {
             let p = req.principal()?;
-            let mut c: CompletionRequest = seed_request(&body, &req.state.defaults.chat, false)?;
+            let mut c: CompletionRequest = classic_request(&body, &req.state.defaults.chat, false)?;
             if super::openai::take_flag(&mut c.extra, "stream")? {
                 return Err(ApiError::bad_request(
                     "streaming text completions is not supported; stream a chat instead",
@@ -226,11 +226,11 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     let embeddings = post_route(
         &state,
-        Surface::Seed,
+        Surface::Classic,
         warp::path!("embeddings").boxed(),
         |req, body| async move {
             let p = req.principal()?;
-            let e: EmbeddingRequest = seed_request(&body, &req.state.defaults.embeddings, true)?;
+            let e: EmbeddingRequest = classic_request(&body, &req.state.defaults.embeddings, true)?;
             let out = inference::embeddings(&req, &p, e).await?;
             let r = &out.resp;
             let vectors: Vec<&[f32]> = r.data.iter().map(|d| d.embedding.as_slice()).collect();
@@ -247,11 +247,11 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
 
     let images = post_route(
         &state,
-        Surface::Seed,
+        Surface::Classic,
         warp::path!("images" / "generations").boxed(),
         |req, body| async move {
             let p = req.principal()?;
-            let i: ImageRequest = seed_request(&body, &req.state.defaults.images, false)?;
+            let i: ImageRequest = classic_request(&body, &req.state.defaults.images, false)?;
             let out = inference::images(&req, &p, i).await?;
             let r = &out.resp;
             Ok(envelope(&req, Meta::of(&out), &r.data, None, None, None))
@@ -272,8 +272,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seed_fields_map_to_core_fields() {
-        let e: EmbeddingRequest = seed_request(
+    fn classic_fields_map_to_core_fields() {
+        let e: EmbeddingRequest = classic_request(
             br#"{"provider":"openai","model":"text-embedding-3-small","text":"hi"}"#,
             "x/y",
             true,
@@ -281,7 +281,7 @@ mod tests {
         .unwrap();
         assert_eq!(e.model, "openai/text-embedding-3-small");
         assert_eq!(e.input.as_vec(), vec!["hi"]);
-        let c: ChatRequest = seed_request(
+        let c: ChatRequest = classic_request(
             br#"{"messages":[{"role":"user","content":"hi"}],"additional_params":{"seed":7}}"#,
             "openai/gpt-4o-mini",
             false,
@@ -290,7 +290,7 @@ mod tests {
         assert_eq!(c.model, "openai/gpt-4o-mini");
         assert_eq!(c.seed, Some(7));
         let err =
-            seed_request::<ChatRequest>(br#"{"provider":"openai","messages":[]}"#, "x", false)
+            classic_request::<ChatRequest>(br#"{"provider":"openai","messages":[]}"#, "x", false)
                 .unwrap_err();
         assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
