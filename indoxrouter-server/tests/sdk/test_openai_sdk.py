@@ -429,6 +429,27 @@ def test_zero_credits_is_402_insufficient_credits(server, sim, make_user):
     assert broke.balance() == 0
 
 
+def test_key_limits_surface_as_the_sdks_own_error_classes(server, sim, user):
+    """A virtual key's model list and budget, seen through the SDK: 403 is
+    `PermissionDeniedError`, an exhausted budget a 402 with its code."""
+    status, body, _ = server.api(
+        "POST",
+        "/api/v1/keys",
+        {"models": [CHAT_MODEL], "max_budget": "0.000000000001"},
+        token=user.token,
+    )
+    assert status == 201, body
+    count = sim.count()
+    with openai.OpenAI(base_url=server.v1, api_key=body["key"], max_retries=0) as c:
+        with pytest.raises(openai.PermissionDeniedError) as denied:
+            c.chat.completions.create(model="openai/gpt-4o", messages=messages())
+        with pytest.raises(openai.APIStatusError) as spent:
+            c.chat.completions.create(model=CHAT_MODEL, messages=messages(), stream=True)
+    assert (denied.value.status_code, denied.value.code) == (403, "model_not_allowed")
+    assert (spent.value.status_code, spent.value.code) == (402, "key_budget_exceeded")
+    assert sim.count() == count, "a refused request must not reach the provider"
+
+
 def test_rate_limit_is_rate_limit_error_with_headers(server, sim, make_user):
     limited = make_user("1", key_tier="tight")
     with openai.OpenAI(base_url=server.v1, api_key=limited.key, max_retries=0) as c:
