@@ -137,6 +137,19 @@ TIER_FIELDS = {
     "cache_creation_input_token_cost": "cache_creation",
 }
 
+# Service-tier prices ("priority", "flex"): OpenAI's and Gemini's
+# `service_tier` request option bills every token at the tier's own price.
+SERVICE_TIER_KEY = re.compile(
+    r"^(?P<field>input_cost_per_token|output_cost_per_token|"
+    r"cache_read_input_token_cost|cache_creation_input_token_cost|"
+    r"input_cost_per_audio_token)"
+    r"(?:_above_(?P<n>\d+)k_tokens)?_(?P<tier>priority|flex)$"
+)
+SERVICE_TIER_FIELDS = {
+    **TIER_FIELDS,
+    "input_cost_per_audio_token": "audio_input",
+}
+
 QUALITY_ORDER = {None: 0, "low": 1, "standard": 2, "medium": 3, "hd": 4, "high": 5}
 
 OPENAI_PRICING_URL = "https://developers.openai.com/api/docs/pricing"
@@ -370,6 +383,9 @@ def convert(key: str, entry: dict, provider: str, model_id: str) -> dict:
             {"above_tokens": n, **{f: tiers[n][f] for f in order if f in tiers[n]}}
             for n in sorted(tiers)
         ]
+    service = service_tiers(key, entry)
+    if service:
+        pricing["service_tiers"] = service
     if "output_cost_per_image" in entry:
         pricing["images"] = [
             {"quality": None, "size": None,
@@ -391,6 +407,39 @@ def convert(key: str, entry: dict, provider: str, model_id: str) -> dict:
     if "source" in entry:
         model["source"] = entry["source"]
     return model
+
+
+def service_tiers(key: str, entry: dict) -> dict:
+    """`{"priority": {...}, "flex": {...}}` from the map's `*_priority` and
+    `*_flex` fields. A tier without both an input and an output price cannot
+    bound a request's cost, so it is left out (and requests for it are
+    refused rather than billed at the standard price)."""
+    base: dict[str, dict] = {}
+    above: dict[str, dict[int, dict]] = {}
+    for k, v in entry.items():
+        m = SERVICE_TIER_KEY.match(k)
+        if not m:
+            continue
+        field = SERVICE_TIER_FIELDS[m["field"]]
+        price = per_million(v, f"{key}.{k}")
+        if m["n"]:
+            above.setdefault(m["tier"], {}).setdefault(int(m["n"]) * 1000, {})[field] = price
+        else:
+            base.setdefault(m["tier"], {})[field] = price
+    order = ["input", "output", "cached_input", "cache_creation", "audio_input"]
+    out: dict = {}
+    for tier in sorted(base):
+        prices = base[tier]
+        if "input" not in prices or "output" not in prices:
+            continue
+        doc = {f: prices[f] for f in order if f in prices}
+        if tier in above:
+            doc["tiers"] = [
+                {"above_tokens": n, **{f: above[tier][n][f] for f in order if f in above[tier][n]}}
+                for n in sorted(above[tier])
+            ]
+        out[tier] = doc
+    return out
 
 
 def generate(reference: Path) -> tuple[dict[str, list[dict]], list[str]]:

@@ -25,10 +25,15 @@
 //!   ([`image_tokens`]); a part the byte rule cannot bound (files, audio,
 //!   video, URLs, unknown part types) makes the bound the model's context
 //!   window, and no prompt bound exceeds the context window.
-//! - **Options that change the price** and that the catalog does not price
-//!   (`service_tier` other than `auto`/`default`, `web_search_options`, a
-//!   `cache_control` with a one-hour `ttl`) are refused with 400 naming the
-//!   field, never billed at the standard price.
+//! - **Service tiers** (`service_tier: "priority"` or `"flex"`) are held at
+//!   the higher of the standard and the tier's price bound, and charged at
+//!   the price of the tier the provider reports it served. A tier a
+//!   candidate model has no price for — or no long-context price where the
+//!   standard price has one — is refused with 400 naming `service_tier`.
+//! - **Other options that change the price** and that the catalog does not
+//!   price (`web_search_options`, a `cache_control` with a one-hour `ttl`)
+//!   are refused with 400 naming the field, never billed at the standard
+//!   price.
 //!
 //! After the call the charge is the core's exact cost of the provider's
 //! reported usage. When a provider reports no usage (a stream cut off or
@@ -37,6 +42,7 @@
 //! ⌈bytes / 4⌉ of the prompt text plus [`MESSAGE_OVERHEAD_TOKENS`] per message,
 //! and ⌈bytes / 4⌉ of the text delivered.
 
+use indoxrouter::cost::STANDARD_SERVICE_TIERS;
 use indoxrouter::types::{
     ChatRequest, CompletionRequest, Content, ContentPart, EmbeddingInput, EmbeddingRequest,
     ImageRequest, Message, Usage,
@@ -62,8 +68,6 @@ pub const GEMINI_MAX_THINKING_TOKENS: u64 = 32_768;
 /// context window the catalog does not give: the largest context any
 /// catalogued model has (2M tokens).
 pub const UNKNOWN_CONTEXT_TOKENS: u64 = 2_000_000;
-/// `service_tier` values billed at the standard price.
-const STANDARD_SERVICE_TIERS: [&str; 2] = ["auto", "default"];
 /// Request fields that add charges the catalog does not price (per-query
 /// search fees): refused rather than billed at the standard price.
 const UNPRICED_OPTIONS: [&str; 1] = ["web_search_options"];
@@ -154,6 +158,15 @@ impl PricePolicy {
     /// told exactly what was held; refuses options the catalog cannot price.
     pub fn chat(self, client: &Client, req: &mut ChatRequest) -> Result<Quote, ApiError> {
         refuse_unpriced_options(req)?;
+        let tier = service_tier(&req.extra)?.map(str::to_owned);
+        let tier = tier.as_deref();
+        if let Some(tier) = tier {
+            for id in models(&req.model, &req.fallbacks) {
+                if let Ok(info) = client.model(id) {
+                    tier_priced(info, tier)?;
+                }
+            }
+        }
         let primary = client.model(&req.model).ok();
         let limit = output_limit(req, primary)?;
         req.max_tokens = Some(u32::try_from(limit).unwrap_or(u32::MAX));
@@ -167,13 +180,25 @@ impl PricePolicy {
                 out = out.saturating_add(GEMINI_MAX_THINKING_TOKENS);
             }
             let out = out.saturating_mul(n).saturating_add(predicted);
-            info.pricing
-                .token_cost_upper_bound(prompt.for_model(info), out)
+            let prompt = prompt.for_model(info);
+            let standard = info.pricing.token_cost_upper_bound(prompt, out)?;
+            // The provider may serve a tier request at the standard price
+            // (priority capacity unavailable): hold the larger of the two.
+            let tiered = tier
+                .and_then(|t| info.pricing.service_tier(Some(t)))
+                .and_then(|p| p.token_cost_upper_bound(prompt, out));
+            Some(tiered.map_or(standard, |t| t.max(standard)))
         })
     }
 
     /// Quote for a text completion (each prompt may become its own call).
     pub fn completion(self, client: &Client, req: &CompletionRequest) -> Result<Quote, ApiError> {
+        if let Some(tier) = service_tier(&req.extra)? {
+            return Err(ApiError::bad_request(format!(
+                "`service_tier` \"{tier}\" is not priced for text completions; omit it or use \"auto\" or \"default\""
+            ))
+            .param("service_tier"));
+        }
         let prompts = req.prompt.as_vec();
         let prompt: u64 = prompts
             .iter()
@@ -285,21 +310,51 @@ pub fn cap_chat_output(req: &mut ChatRequest, cap: u64) {
     req.extra.remove("max_completion_tokens");
 }
 
-/// Refuses fields that change the price in ways the catalog does not model.
-fn refuse_unpriced_options(req: &ChatRequest) -> Result<(), ApiError> {
-    if let Some(tier) = req.extra.get("service_tier") {
-        let standard = tier.is_null()
-            || tier
-                .as_str()
-                .is_some_and(|t| STANDARD_SERVICE_TIERS.contains(&t));
-        if !standard {
-            return Err(ApiError::bad_request(format!(
-                "`service_tier` {tier} is billed at its own price, which this server does not \
-                 charge; omit it or use \"auto\" or \"default\""
-            ))
-            .param("service_tier"));
+/// The non-standard `service_tier` a request asks for (`priority`,
+/// `flex`); `None` for none, `auto` or `default`.
+fn service_tier(
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<&str>, ApiError> {
+    match extra.get("service_tier") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(t)) if STANDARD_SERVICE_TIERS.contains(&t.as_str()) => {
+            Ok(None)
+        }
+        Some(serde_json::Value::String(t)) => Ok(Some(t)),
+        Some(_) => {
+            Err(ApiError::bad_request("`service_tier` must be a string").param("service_tier"))
         }
     }
+}
+
+/// 400 unless `info` prices service tier `tier` completely: its own
+/// prices, and its own long-context prices wherever the standard price
+/// changes with the prompt's length.
+fn tier_priced(info: &ModelInfo, tier: &str) -> Result<(), ApiError> {
+    let refuse = |why: &str| {
+        Err(ApiError::bad_request(format!(
+            "`service_tier` \"{tier}\" is billed at its own price, and this server has no \
+             {why} for `{}`; omit it or use \"auto\" or \"default\"",
+            info.full_id()
+        ))
+        .param("service_tier"))
+    };
+    let Some(prices) = info.pricing.service_tier(Some(tier)) else {
+        return refuse("such price");
+    };
+    let covered = info
+        .pricing
+        .tiers
+        .iter()
+        .all(|(above, _)| prices.tiers.iter().any(|(a, _)| a == above));
+    if !covered {
+        return refuse("long-context price at that tier");
+    }
+    Ok(())
+}
+
+/// Refuses fields that change the price in ways the catalog does not model.
+fn refuse_unpriced_options(req: &ChatRequest) -> Result<(), ApiError> {
     // Anthropic's one-hour cache writes cost more than the five-minute
     // writes the catalog prices; wherever a `cache_control` asks for one.
     let parts = req.messages.iter().flat_map(|m| match &m.content {
@@ -640,8 +695,10 @@ mod tests {
     fn price_changing_options_are_refused_by_name() {
         let c = client();
         for (field, value) in [
-            ("service_tier", serde_json::json!("priority")),
+            // gpt-4o-mini has a priority price but no flex one.
             ("service_tier", serde_json::json!("flex")),
+            ("service_tier", serde_json::json!("scale")),
+            ("service_tier", serde_json::json!(7)),
             ("web_search_options", serde_json::json!({})),
         ] {
             let mut req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("hi")]);

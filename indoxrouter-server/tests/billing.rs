@@ -885,3 +885,53 @@ fn reported(h: &Harness, answer: &Value) -> (indoxrouter::types::Usage, indoxrou
         .total;
     (usage, cost)
 }
+
+#[tokio::test]
+async fn priority_service_tier_is_charged_at_the_priority_price_and_unpriced_tiers_are_refused() {
+    let h = start().await;
+    let key = h.user_with_key("tia", "1").await;
+    let priority = h
+        .state
+        .client
+        .model("openai/gpt-4o-mini")
+        .unwrap()
+        .pricing
+        .service_tier(Some("priority"))
+        .unwrap()
+        .clone();
+    let mut body = chat_body("fast lane please");
+    body["service_tier"] = json!("priority");
+    let r = h.post("/v1/chat/completions", &key, body.clone()).await;
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["service_tier"], "priority");
+    let (usage, standard) = reported(&h, &answer);
+    let expected = priority.token_cost(&usage).unwrap().total;
+    assert!(expected > standard, "{expected} vs {standard}");
+    assert_eq!(usd(answer["usage"]["cost"].as_str().unwrap()), expected);
+
+    // Streamed, the same price.
+    body["stream"] = json!(true);
+    body["stream_options"] = json!({"include_usage": true});
+    let (chunks, done) = read_sse(h.post("/v1/chat/completions", &key, body).await).await;
+    assert!(done);
+    let last = chunks.iter().find(|c| c.get("usage").is_some()).unwrap();
+    assert_eq!(usd(last["usage"]["cost"].as_str().unwrap()), expected);
+    let rows = h.usage(&key).await;
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| usd(r["cost"].as_str().unwrap()) == expected)
+    );
+
+    // A tier the catalog has no price for (gpt-4o-mini has no flex price)
+    // is refused before anything is held or sent.
+    let before = h.sim.request_count();
+    let mut flex = chat_body("cheap lane please");
+    flex["service_tier"] = json!("flex");
+    let r = h.post("/v1/chat/completions", &key, flex).await;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["param"], "service_tier");
+    assert_eq!(h.sim.request_count(), before);
+}

@@ -133,7 +133,15 @@ pub struct Pricing {
     pub tiers: Vec<(u64, TokenPrices)>,
     /// Per-image prices.
     pub images: Vec<ImagePrice>,
+    /// Prices under a `service_tier` option, by tier name (`priority`,
+    /// `flex`): each with its own base and long-context tiers, no images.
+    pub service_tiers: Vec<(String, Pricing)>,
 }
+
+/// `service_tier` values that mean the standard price: what a request may
+/// ask for (`auto`, `default`) and what providers report back (`default`,
+/// Anthropic's `standard`).
+pub const STANDARD_SERVICE_TIERS: [&str; 3] = ["auto", "default", "standard"];
 
 /// The cost of one request, split by what was billed.
 ///
@@ -199,6 +207,29 @@ impl Pricing {
     /// True if the model has token prices.
     pub fn has_token_prices(&self) -> bool {
         self.base.is_some()
+    }
+
+    /// The prices under service tier `name`: these for none or a standard
+    /// one ([`STANDARD_SERVICE_TIERS`]), the tier's own when the catalog has
+    /// them, `None` for a tier it does not price.
+    pub fn service_tier(&self, name: Option<&str>) -> Option<&Pricing> {
+        match name {
+            None => Some(self),
+            Some(n) if STANDARD_SERVICE_TIERS.contains(&n) => Some(self),
+            Some(n) => self
+                .service_tiers
+                .iter()
+                .find(|(tier, _)| tier == n)
+                .map(|(_, p)| p),
+        }
+    }
+
+    /// [`token_cost`](Self::token_cost) at the prices of the service tier
+    /// that served the request. A tier the catalog does not price is billed
+    /// at the standard price: gateways refuse to *ask* for such a tier, so
+    /// it can only come from the provider account's own default.
+    pub fn token_cost_in_tier(&self, tier: Option<&str>, usage: &Usage) -> Option<CostBreakdown> {
+        self.service_tier(tier).unwrap_or(self).token_cost(usage)
     }
 
     /// The prices that apply to a request with `prompt_tokens` input tokens:
@@ -447,15 +478,15 @@ struct PricingRepr<'a> {
     tiers: Vec<TierRepr>,
     #[serde(skip_serializing_if = "<[ImagePrice]>::is_empty")]
     images: &'a [ImagePrice],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    service_tiers: std::collections::BTreeMap<&'a str, PricingRepr<'a>>,
 }
 
-impl Serialize for Pricing {
-    /// Serializes in the catalog's schema (USD per 1M tokens as decimal
-    /// strings), so a serialized model can be fed back to the catalog.
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl<'a> PricingRepr<'a> {
+    fn new(p: &'a Pricing) -> Self {
         PricingRepr {
-            base: self.base.as_ref().map(TokenPricesRepr::new),
-            tiers: self
+            base: p.base.as_ref().map(TokenPricesRepr::new),
+            tiers: p
                 .tiers
                 .iter()
                 .map(|(above, p)| TierRepr {
@@ -463,9 +494,21 @@ impl Serialize for Pricing {
                     prices: TokenPricesRepr::new(p),
                 })
                 .collect(),
-            images: &self.images,
+            images: &p.images,
+            service_tiers: p
+                .service_tiers
+                .iter()
+                .map(|(name, p)| (name.as_str(), PricingRepr::new(p)))
+                .collect(),
         }
-        .serialize(serializer)
+    }
+}
+
+impl Serialize for Pricing {
+    /// Serializes in the catalog's schema (USD per 1M tokens as decimal
+    /// strings), so a serialized model can be fed back to the catalog.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        PricingRepr::new(self).serialize(serializer)
     }
 }
 
@@ -655,6 +698,7 @@ mod tests {
                 },
             )],
             images: vec![],
+            service_tiers: vec![],
         };
         // Exactly at the threshold: base prices.
         let c = p.token_cost(&usage(200_000, 1000)).unwrap();
@@ -672,6 +716,7 @@ mod tests {
             base: Some(prices("1", "1")),
             tiers: vec![(300, prices("3", "3")), (100, prices("2", "2"))],
             images: vec![],
+            service_tiers: vec![],
         };
         assert_eq!(p.prices_for(100).unwrap().input, per_m("1"));
         assert_eq!(p.prices_for(101).unwrap().input, per_m("2"));
@@ -858,6 +903,7 @@ mod tests {
             }),
             tiers: vec![(1000, prices("6", "22.5"))],
             images: vec![],
+            service_tiers: vec![],
         };
         let bound = p.token_cost_upper_bound(2000, 100).unwrap();
         // max(2000×3.75 + 100×20, 2000×6 + 100×22.5) per 1M
@@ -918,6 +964,7 @@ mod tests {
             }),
             tiers: vec![(200_000, prices("0.3", "1.2"))],
             images: dalle3().images[..1].to_vec(),
+            service_tiers: vec![],
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(
@@ -982,6 +1029,7 @@ mod tests {
                     base: Some(base),
                     tiers,
                     images: vec![],
+                    service_tiers: vec![],
                 }
             })
     }

@@ -252,6 +252,8 @@ export interface ModelInfo {
   pricing: TokenPrices & {
     tiers?: Array<TokenPrices & { aboveTokens: number }>
     images?: Array<{ price: Usd; size?: string; quality?: string }>
+    /** Prices under a `service_tier` option (`priority`, `flex`). */
+    serviceTiers?: Record<string, TokenPrices & { tiers?: Array<TokenPrices & { aboveTokens: number }> }>
   }
   deprecationDate?: string
   source?: string

@@ -861,6 +861,41 @@ mod tests {
     }
 
     #[test]
+    fn service_tier_prices_load_and_bill_at_their_own_price() {
+        let m = builtin().get("openai", "gpt-4o-mini").unwrap();
+        let usage = Usage::new(1_000_000, 1_000_000);
+        let cost = |tier| m.pricing.token_cost_in_tier(tier, &usage).unwrap().total;
+        assert_eq!(cost(None), Usd::parse("0.75").unwrap());
+        assert_eq!(cost(Some("default")), cost(None));
+        assert_eq!(cost(Some("priority")), Usd::parse("1.25").unwrap());
+        // A tier the catalog does not price is billed at the standard price.
+        assert_eq!(cost(Some("flex")), cost(None));
+        assert!(m.pricing.service_tier(Some("flex")).is_none());
+
+        let mut c = Catalog::new();
+        for (pricing, why) in [
+            (
+                r#"{"input": "1", "output": "1", "service_tiers": {"priority": {"input": "2"}}}"#,
+                "input and output",
+            ),
+            (
+                r#"{"service_tiers": {"priority": {"input": "2", "output": "2"}}}"#,
+                "base prices",
+            ),
+            (
+                r#"{"input": "1", "output": "1", "service_tiers": {"flex": {"input": "1", "output": "1", "cahced_input": "1"}}}"#,
+                "unknown field",
+            ),
+        ] {
+            let json = format!(
+                r#"{{"provider": "p", "models": [{{"id": "m", "modes": ["chat"], "pricing": {pricing}}}]}}"#
+            );
+            let err = c.merge_json(&json).unwrap_err();
+            assert!(err.to_string().contains(why), "{pricing}: {err}");
+        }
+    }
+
+    #[test]
     fn serialized_model_merges_back_unchanged() {
         for m in builtin().models() {
             let json = serde_json::json!({"provider": m.provider, "models": [m]}).to_string();

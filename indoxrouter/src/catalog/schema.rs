@@ -84,6 +84,19 @@ pub(super) struct PricingEntry {
     tiers: Vec<TierEntry>,
     #[serde(default)]
     images: Vec<ImagePrice>,
+    #[serde(default)]
+    service_tiers: std::collections::BTreeMap<String, ServiceTierEntry>,
+}
+
+/// Prices under a provider's `service_tier` option (`priority`, `flex`):
+/// complete input and output prices, and their own long-context tiers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceTierEntry {
+    #[serde(flatten)]
+    prices: PriceFields,
+    #[serde(default)]
+    tiers: Vec<TierEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,32 +231,45 @@ impl PricingEntry {
             }
         };
 
-        let mut tiers = Vec::with_capacity(self.tiers.len());
-        if let Some(b) = &base {
-            for tier in &self.tiers {
-                let prefix = format!("tiers[above_tokens={}].", tier.above_tokens);
-                let t = tier.prices.parse(model, &prefix)?;
-                tiers.push((
-                    tier.above_tokens,
-                    TokenPrices {
-                        input: t.input.unwrap_or(b.input),
-                        output: t.output.unwrap_or(b.output),
-                        cached_input: t.cached_input.or(b.cached_input),
-                        cache_creation: t.cache_creation.or(b.cache_creation),
-                        reasoning: t.reasoning.or(b.reasoning),
-                        image_input: t.image_input.or(b.image_input),
-                        image_output: t.image_output.or(b.image_output),
-                        audio_input: t.audio_input.or(b.audio_input),
-                        audio_output: t.audio_output.or(b.audio_output),
-                    },
-                ));
-            }
+        let tiers = match &base {
+            Some(b) => context_tiers(model, "", b, &self.tiers)?,
+            None => Vec::new(),
+        };
+        let mut service_tiers = Vec::with_capacity(self.service_tiers.len());
+        if !self.service_tiers.is_empty() && base.is_none() {
+            return Err(invalid(model, "service tier prices need base prices"));
         }
-        tiers.sort_by_key(|(above, _)| *above);
-        if tiers.windows(2).any(|w| w[0].0 == w[1].0) {
-            return Err(invalid(
-                model,
-                "two pricing tiers with the same above_tokens",
+        for (name, entry) in &self.service_tiers {
+            let prefix = format!("service_tiers.{name}.");
+            let p = entry.prices.parse(model, &prefix)?;
+            let (Some(input), Some(output)) = (p.input, p.output) else {
+                return Err(invalid(
+                    model,
+                    format!("service tier `{name}` needs input and output prices"),
+                ));
+            };
+            // Parts the tier does not price separately are billed at its
+            // own input/output price (`token_cost`'s fallback), never at
+            // the cheaper standard price of that part.
+            let prices = TokenPrices {
+                input,
+                output,
+                cached_input: p.cached_input,
+                cache_creation: p.cache_creation,
+                reasoning: p.reasoning,
+                image_input: p.image_input,
+                image_output: p.image_output,
+                audio_input: p.audio_input,
+                audio_output: p.audio_output,
+            };
+            let tiers = context_tiers(model, &prefix, &prices, &entry.tiers)?;
+            service_tiers.push((
+                name.clone(),
+                Pricing {
+                    base: Some(prices),
+                    tiers,
+                    ..Pricing::default()
+                },
             ));
         }
 
@@ -261,8 +287,45 @@ impl PricingEntry {
             base,
             tiers,
             images: self.images.clone(),
+            service_tiers,
         })
     }
+}
+
+/// Long-context tiers over `base`, each completed from it, by threshold.
+fn context_tiers(
+    model: &str,
+    prefix: &str,
+    b: &TokenPrices,
+    entries: &[TierEntry],
+) -> Result<Vec<(u64, TokenPrices)>, CatalogError> {
+    let mut tiers = Vec::with_capacity(entries.len());
+    for tier in entries {
+        let field = format!("{prefix}tiers[above_tokens={}].", tier.above_tokens);
+        let t = tier.prices.parse(model, &field)?;
+        tiers.push((
+            tier.above_tokens,
+            TokenPrices {
+                input: t.input.unwrap_or(b.input),
+                output: t.output.unwrap_or(b.output),
+                cached_input: t.cached_input.or(b.cached_input),
+                cache_creation: t.cache_creation.or(b.cache_creation),
+                reasoning: t.reasoning.or(b.reasoning),
+                image_input: t.image_input.or(b.image_input),
+                image_output: t.image_output.or(b.image_output),
+                audio_input: t.audio_input.or(b.audio_input),
+                audio_output: t.audio_output.or(b.audio_output),
+            },
+        ));
+    }
+    tiers.sort_by_key(|(above, _)| *above);
+    if tiers.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(invalid(
+            model,
+            "two pricing tiers with the same above_tokens",
+        ));
+    }
+    Ok(tiers)
 }
 
 impl ModelEntry {

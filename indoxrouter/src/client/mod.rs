@@ -91,13 +91,14 @@ impl Target<'_> {
         }
     }
 
-    /// The cost of `usage`; `None` when the model is unpriced or the
-    /// provider reported no usage (unknown is not free).
-    fn price_tokens(&self, usage: &Usage) -> Option<CostBreakdown> {
+    /// The cost of `usage` under service tier `tier`; `None` when the model
+    /// is unpriced or the provider reported no usage (unknown is not free).
+    fn price_tokens(&self, tier: Option<&str>, usage: &Usage) -> Option<CostBreakdown> {
         if usage.is_empty() {
             return None;
         }
-        self.info.and_then(|i| i.pricing.token_cost(usage))
+        self.info
+            .and_then(|i| i.pricing.token_cost_in_tier(tier, usage))
     }
 }
 
@@ -255,8 +256,13 @@ impl Client {
                 |t, body| t.provider.adapter.parse_chat(t.cfg(), body),
             )
             .await?;
+        // Priced at the tier the provider says served the call (OpenAI
+        // reports it on every answer), not the one asked for: a provider may
+        // serve a priority request at the standard tier, and adapters that
+        // do not forward `service_tier` are always served at the standard one.
+        let tier = resp.service_tier.as_deref();
         // Hosted mode: the server's charge, which the adapter read.
-        resp.cost = t.price_tokens(&resp.usage).or(resp.cost);
+        resp.cost = t.price_tokens(tier, &resp.usage).or(resp.cost);
         Ok(resp)
     }
 
@@ -306,7 +312,7 @@ impl Client {
             )
             .await?;
         // Hosted mode: the server's charge, which the adapter read.
-        resp.cost = t.price_tokens(&resp.usage).or(resp.cost);
+        resp.cost = t.price_tokens(None, &resp.usage).or(resp.cost);
         Ok(resp)
     }
 
@@ -439,7 +445,7 @@ impl Client {
             resp.model = t.model.to_owned();
         }
         // Hosted mode: the server's charge, which the adapter read.
-        resp.cost = t.price_tokens(&resp.usage).or(resp.cost);
+        resp.cost = t.price_tokens(None, &resp.usage).or(resp.cost);
         Ok(resp)
     }
 

@@ -29,6 +29,8 @@ pub struct ChatStream {
     parser: Box<dyn StreamParser>,
     provider: String,
     pricing: Option<Pricing>,
+    /// The service tier the provider reported on an earlier chunk.
+    service_tier: Option<String>,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
     finished: bool,
@@ -57,6 +59,7 @@ impl ChatStream {
             parser,
             provider,
             pricing,
+            service_tier: None,
             idle,
             deadline: Box::pin(tokio::time::sleep_until(
                 Instant::now().checked_add(idle).unwrap_or_else(far_future),
@@ -97,8 +100,15 @@ impl Stream for ChatStream {
             if let Some(event) = this.decoder.next_event() {
                 match this.parser.event(&event) {
                     Ok(StreamStep::Chunk(mut chunk)) => {
+                        if chunk.service_tier.is_some() {
+                            this.service_tier.clone_from(&chunk.service_tier);
+                        }
                         if let (Some(usage), Some(pricing)) = (&chunk.usage, &this.pricing) {
-                            chunk.cost = pricing.token_cost(usage);
+                            let tier = chunk
+                                .service_tier
+                                .as_deref()
+                                .or(this.service_tier.as_deref());
+                            chunk.cost = pricing.token_cost_in_tier(tier, usage);
                         }
                         return Poll::Ready(Some(Ok(chunk)));
                     }

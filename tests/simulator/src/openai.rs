@@ -817,6 +817,19 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         ));
     }
     let json_mode = json_mode(&body)?;
+    // Answers report the tier that served them, as OpenAI's do: the one
+    // asked for when it is `priority` or `flex`, else `default`.
+    let service_tier = match body.get("service_tier").and_then(Value::as_str) {
+        Some(t @ ("priority" | "flex")) => t,
+        None | Some("auto" | "default") => "default",
+        Some(_) => {
+            return Err(invalid(
+                "Invalid value for 'service_tier': expected one of 'auto', 'default', 'flex', 'priority'.",
+                Some("service_tier"),
+                Some("invalid_value"),
+            ));
+        }
+    };
 
     let plan = chat::plan(&ChatRequest {
         messages,
@@ -846,6 +859,7 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         created: ids::now_secs(),
         model,
         seq: ctx.seq,
+        service_tier,
     };
     Ok(if stream {
         Reply::events(rendering.events(&plan, usage, include_usage))
@@ -859,6 +873,7 @@ struct ChatRendering<'a> {
     created: u64,
     model: &'a str,
     seq: u64,
+    service_tier: &'a str,
 }
 
 impl ChatRendering<'_> {
@@ -899,7 +914,7 @@ impl ChatRendering<'_> {
             "model": self.model,
             "choices": choices,
             "usage": usage,
-            "service_tier": "default",
+            "service_tier": self.service_tier,
             "system_fingerprint": FINGERPRINT
         })
     }
@@ -913,7 +928,7 @@ impl ChatRendering<'_> {
                 "object": "chat.completion.chunk",
                 "created": self.created,
                 "model": self.model,
-                "service_tier": "default",
+                "service_tier": self.service_tier,
                 "system_fingerprint": FINGERPRINT,
                 "choices": choices
             });

@@ -334,7 +334,8 @@ class ModelInfo(Record):
     max_output_tokens: Optional[int]
     output_vector_size: Optional[int]
     pricing: Dict[str, Any]
-    """USD per 1M tokens as ``Decimal`` (``input``, ``output``, …), ``tiers``, ``images``."""
+    """USD per 1M tokens as ``Decimal`` (``input``, ``output``, …), ``tiers``, ``images``,
+    ``service_tiers`` (``priority``, ``flex``)."""
     deprecation_date: Optional[str]
     source: Optional[str]
 
