@@ -38,9 +38,10 @@
 //! After the call the charge is the core's exact cost of the provider's
 //! reported usage. When a provider reports no usage (a stream cut off or
 //! abandoned before its usage event, or an endpoint that never reports it),
-//! tokens are counted by one rule for streamed and non-streamed answers alike:
-//! ⌈bytes / 4⌉ of the prompt text plus [`MESSAGE_OVERHEAD_TOKENS`] per message,
-//! and ⌈bytes / 4⌉ of the text delivered.
+//! tokens are counted: streams by [`crate::counting`] (a real tokenizer, and
+//! the provider's own early counts), non-streamed answers by ⌈bytes / 4⌉ of
+//! the prompt text plus [`MESSAGE_OVERHEAD_TOKENS`] per message and of the
+//! text delivered (the bytes rule also estimates tokens for rate limits).
 
 use indoxrouter::cost::STANDARD_SERVICE_TIERS;
 use indoxrouter::types::{
@@ -400,6 +401,17 @@ fn long_cache(v: &serde_json::Value) -> bool {
         }),
         serde_json::Value::Array(items) => items.iter().any(long_cache),
         _ => false,
+    }
+}
+
+/// The quote's prompt bound for `req`'s own model (an uncatalogued model's
+/// context window is taken as [`UNKNOWN_CONTEXT_TOKENS`]).
+pub fn prompt_bound(client: &Client, req: &ChatRequest) -> u64 {
+    let bound = PromptBound::of(req);
+    match client.model(&req.model) {
+        Ok(info) => bound.for_model(info),
+        Err(_) if bound.unbounded || bound.images > 0 => UNKNOWN_CONTEXT_TOKENS,
+        Err(_) => bound.counted,
     }
 }
 

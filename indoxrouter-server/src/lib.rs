@@ -23,6 +23,7 @@ pub mod admin_cli;
 pub mod auth;
 pub mod billing;
 pub mod config;
+pub mod counting;
 pub mod error;
 pub mod metrics;
 pub mod openapi;

@@ -173,9 +173,17 @@ async fn a_cut_stream_bills_the_delivered_tokens_by_the_documented_rule() {
     assert!(!delivered.is_empty());
     let rows = h.usage(&key).await;
     assert_eq!(rows[0]["status"], "upstream_error");
-    let prompt = indoxrouter_server::billing::counted_chat_usage(
-        &[indoxrouter::types::Message::user("tell me something")],
-        delivered.len() as u64,
+    // The counted rule: gpt-4o-mini's own tokenizer (o200k) over what was
+    // sent and what was delivered, plus the format overheads.
+    let o200k = |text: &str| {
+        tiktoken_rs::o200k_base_singleton()
+            .encode_ordinary(text)
+            .len() as u64
+    };
+    use indoxrouter_server::billing::{MESSAGE_OVERHEAD_TOKENS, REQUEST_OVERHEAD_TOKENS};
+    let prompt = indoxrouter::types::Usage::new(
+        o200k("tell me something") + MESSAGE_OVERHEAD_TOKENS + REQUEST_OVERHEAD_TOKENS,
+        o200k(&delivered),
     );
     assert_eq!(rows[0]["prompt_tokens"], prompt.prompt_tokens);
     assert_eq!(rows[0]["completion_tokens"], prompt.completion_tokens);
@@ -934,4 +942,34 @@ async fn priority_service_tier_is_charged_at_the_priority_price_and_unpriced_tie
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["param"], "service_tier");
     assert_eq!(h.sim.request_count(), before);
+}
+
+#[tokio::test]
+async fn a_cut_anthropic_stream_bills_the_input_tokens_anthropic_announced() {
+    let h = start_with_client(|_| {}, client_for_all).await;
+    let key = h.user_with_key("abe", "1").await;
+    let mut body = chat_body("count my words exactly please");
+    body["model"] = json!("anthropic/claude-haiku-4-5");
+    let answer: Value = h
+        .post("/v1/chat/completions", &key, body.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let announced = answer["usage"]["prompt_tokens"].as_u64().unwrap();
+
+    h.sim.push_fault(
+        "anthropic",
+        indoxrouter_simulator::Fault::CutStream { after_chunks: 3 },
+    );
+    body["stream"] = json!(true);
+    let (chunks, done) = read_sse(h.post("/v1/chat/completions", &key, body).await).await;
+    assert!(!done);
+    assert!(chunks.last().unwrap().get("error").is_some());
+    let rows = h.usage(&key).await;
+    assert_eq!(rows[0]["status"], "upstream_error");
+    // Not our estimate of the prompt: the count Anthropic sent in
+    // `message_start`, the same as the whole answer reported.
+    assert_eq!(rows[0]["prompt_tokens"], announced);
+    assert!(rows[0]["completion_tokens"].as_u64().unwrap() >= 1);
 }

@@ -10,7 +10,7 @@
 //!   arrives, and bills that;
 //! - still no usage (the provider broke off, the drain bound passed, or a
 //!   shutdown's grace period ran out) → the counted-token rule of
-//!   [`crate::billing`] on the prompt and the text generated so far; a
+//!   [`crate::counting`] on the prompt and the text generated so far; a
 //!   client that left before the first token still pays for its prompt;
 //! - the provider failed before producing anything → no charge.
 //!
@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::StreamExt as _;
 use http::HeaderValue;
-use indoxrouter::types::{ChatChunk, ChatRequest, Usage};
+use indoxrouter::types::{ChatRequest, Usage};
 use indoxrouter::{ChatStream, CostBreakdown};
 use tokio::sync::mpsc;
 use warp::Reply as _;
@@ -34,6 +34,7 @@ use super::Req;
 use super::inference::{self, Hold, Served};
 use super::openai::{ChunkWire, full_model};
 use crate::billing;
+use crate::counting::{self, Delivered, PromptText};
 use crate::error::{ApiError, Surface};
 use crate::principal::Principal;
 use crate::store::UsageStatus;
@@ -60,6 +61,7 @@ pub(super) async fn chat(
     let tokens = inference::chat_rate_tokens(&chat, counted_prompt);
     let quote = state.policy.chat(&state.client, &mut chat)?;
     let hold = inference::admit(&req, &p, quote, tokens).await?;
+    let prompt = PromptText::of(&chat, || billing::prompt_bound(&state.client, &chat));
     let candidates: Vec<String> = std::iter::once(chat.model.clone())
         .chain(chat.fallbacks.iter().cloned())
         .collect();
@@ -81,7 +83,7 @@ pub(super) async fn chat(
         principal: p,
         hold,
         candidates,
-        counted_prompt,
+        prompt,
         include_usage,
         started,
     };
@@ -118,7 +120,8 @@ struct Relay {
     principal: Principal,
     hold: Hold,
     candidates: Vec<String>,
-    counted_prompt: u64,
+    /// What the prompt sent, for the counted rule.
+    prompt: PromptText,
     include_usage: bool,
     /// When the provider call began.
     started: std::time::Instant,
@@ -129,7 +132,7 @@ impl Relay {
         let provider = upstream.provider().to_owned();
         let mut model = String::new();
         let mut wire_model = String::new();
-        let mut delivered: u64 = 0;
+        let mut delivered = Delivered::default();
         let mut usage: Option<Usage> = None;
         let mut cost: Option<CostBreakdown> = None;
         let mut status = UsageStatus::Completed;
@@ -177,7 +180,7 @@ impl Relay {
                     break;
                 }
             };
-            delivered = delivered.saturating_add(delivered_bytes(&chunk));
+            delivered.push(&chunk);
             if !chunk.model.is_empty() && chunk.model != model {
                 model.clone_from(&chunk.model);
                 wire_model = full_model(&provider, &model);
@@ -205,13 +208,12 @@ impl Relay {
             }
         }
         if status == UsageStatus::ClientDisconnected && usage.is_none() {
-            let drained = self.drain(&mut upstream).await;
-            delivered = delivered.saturating_add(drained.bytes);
-            if let Some((u, c)) = drained.usage {
+            if let Some((u, c)) = self.drain(&mut upstream, &mut delivered).await {
                 usage = Some(u);
                 cost = c;
             }
         }
+        let early = upstream.partial_usage();
         // Dropping the upstream stream closes its connection: the provider
         // stops generating (and billing).
         drop(upstream);
@@ -239,8 +241,10 @@ impl Relay {
             }
             // The provider failed before producing anything: nothing to bill.
             // A client that left early still had its prompt processed, so it
-            // is billed by the counted rule below.
-            None if delivered == 0
+            // is billed by the counted rule below, as is a stream whose
+            // provider announced its input count before failing.
+            None if delivered.is_empty()
+                && early.is_none()
                 && !matches!(
                     status,
                     UsageStatus::ClientDisconnected | UsageStatus::Interrupted
@@ -249,7 +253,15 @@ impl Relay {
                 (indoxrouter::Usd::ZERO, false, Usage::default())
             }
             None => {
-                let counted = Usage::new(self.counted_prompt, billing::counted_tokens(delivered));
+                let served = if model.is_empty() {
+                    candidates[0]
+                        .split_once('/')
+                        .map_or(candidates[0], |(_, m)| m)
+                } else {
+                    model.as_str()
+                };
+                let counted =
+                    counting::counted_usage(&self.prompt, &delivered, early, &provider, served);
                 let (c, unpriced) =
                     inference::charge(&self.req.state.client, &candidates, &provider, None, || {
                         counted
@@ -257,7 +269,7 @@ impl Relay {
                 (c, unpriced, counted)
             }
         };
-        if status == UsageStatus::UpstreamError && delivered == 0 {
+        if status == UsageStatus::UpstreamError && delivered.is_empty() && early.is_none() {
             status = UsageStatus::Failed;
         }
         let model_for_row = if model.is_empty() {
@@ -322,25 +334,18 @@ async fn send(
     }
 }
 
-/// What reading an abandoned stream to its end found.
-struct Drained {
-    /// Text bytes generated after the client left.
-    bytes: u64,
-    /// The provider's usage report and its cost, if it came in time.
-    usage: Option<(Usage, Option<CostBreakdown>)>,
-}
-
 impl Relay {
     /// Keeps reading a stream whose client has gone, relaying nothing, until
     /// the provider's usage report arrives, the stream ends, the drain bound
     /// (`INDOXROUTER_DRAIN_SECONDS`) passes or shutdown interrupts it. The
     /// provider bills the call whether or not anyone reads it, so its own
-    /// count is the one to charge.
-    async fn drain(&self, upstream: &mut ChatStream) -> Drained {
-        let mut out = Drained {
-            bytes: 0,
-            usage: None,
-        };
+    /// count is the one to charge. Returns the usage report and its cost if
+    /// it came in time; what was generated meanwhile is added to `delivered`.
+    async fn drain(
+        &self,
+        upstream: &mut ChatStream,
+        delivered: &mut Delivered,
+    ) -> Option<(Usage, Option<CostBreakdown>)> {
         let deadline = tokio::time::sleep(self.req.state.drain);
         tokio::pin!(deadline);
         loop {
@@ -351,28 +356,11 @@ impl Relay {
                 next = upstream.next() => next,
             };
             let Some(Ok(chunk)) = next else { break };
-            out.bytes = out.bytes.saturating_add(delivered_bytes(&chunk));
+            delivered.push(&chunk);
             if let Some(u) = chunk.usage {
-                out.usage = Some((u, chunk.cost));
-                break;
+                return Some((u, chunk.cost));
             }
         }
-        out
+        None
     }
-}
-
-/// Text bytes a chunk delivers (content, reasoning, tool-call names and arguments).
-fn delivered_bytes(chunk: &ChatChunk) -> u64 {
-    let mut n = 0usize;
-    for c in &chunk.choices {
-        n += c.delta.content.as_ref().map_or(0, String::len);
-        n += c.delta.reasoning_content.as_ref().map_or(0, String::len);
-        for t in c.delta.tool_calls.iter().flatten() {
-            if let Some(f) = &t.function {
-                n += f.name.as_ref().map_or(0, String::len);
-                n += f.arguments.as_ref().map_or(0, String::len);
-            }
-        }
-    }
-    u64::try_from(n).unwrap_or(u64::MAX)
 }

@@ -73,6 +73,14 @@ impl ChatStream {
         &self.provider
     }
 
+    /// Usage the provider announced before its final usage event, for
+    /// billing a stream that ends without one: Anthropic's exact input
+    /// tokens (and the output counted so far) from `message_start`.
+    /// `None` for providers that announce nothing early.
+    pub fn partial_usage(&self) -> Option<Usage> {
+        self.parser.partial_usage()
+    }
+
     /// Reads the whole stream and folds it into a [`ChatResponse`].
     pub async fn collect_response(mut self) -> Result<ChatResponse> {
         let mut acc = ChunkAccumulator::new();

@@ -185,6 +185,14 @@ pub trait StreamParser: Send {
             message: "the connection closed before the end-of-stream marker".into(),
         })
     }
+
+    /// Usage the provider has announced before its final usage event
+    /// (Anthropic's `message_start` gives the exact input tokens first), or
+    /// `None`. Lets a gateway bill a stream cut short by the provider's own
+    /// counts instead of estimating them.
+    fn partial_usage(&self) -> Option<crate::types::Usage> {
+        None
+    }
 }
 
 /// How a text completion is served.

@@ -278,6 +278,11 @@ fn tool_delta(
 }
 
 impl StreamParser for AnthropicStream {
+    fn partial_usage(&self) -> Option<crate::types::Usage> {
+        let usage = self.usage.to_usage();
+        (!usage.is_empty()).then_some(usage)
+    }
+
     fn event(&mut self, event: &SseEvent) -> Result<StreamStep> {
         let data = event.data.trim_ascii();
         if data.is_empty() {
