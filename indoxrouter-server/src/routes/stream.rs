@@ -128,7 +128,7 @@ struct Relay {
 }
 
 impl Relay {
-    async fn run(self, mut upstream: ChatStream, tx: mpsc::Sender<Bytes>) {
+    async fn run(mut self, mut upstream: ChatStream, tx: mpsc::Sender<Bytes>) {
         let provider = upstream.provider().to_owned();
         let mut model = String::new();
         let mut wire_model = String::new();
@@ -227,7 +227,9 @@ impl Relay {
             UsageStatus::Completed | UsageStatus::Failed => {}
         }
 
-        let candidates: Vec<&str> = self.candidates.iter().map(String::as_str).collect();
+        let candidates: Vec<String> = self.candidates.clone();
+        let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        let nothing_delivered = delivered.is_empty();
         let (charge, unpriced, usage) = match usage {
             Some(u) => {
                 let (c, unpriced) = inference::charge(
@@ -243,7 +245,7 @@ impl Relay {
             // A client that left early still had its prompt processed, so it
             // is billed by the counted rule below, as is a stream whose
             // provider announced its input count before failing.
-            None if delivered.is_empty()
+            None if nothing_delivered
                 && early.is_none()
                 && !matches!(
                     status,
@@ -260,8 +262,16 @@ impl Relay {
                 } else {
                     model.as_str()
                 };
-                let counted =
-                    counting::counted_usage(&self.prompt, &delivered, early, &provider, served);
+                // Tokenizing a long prompt takes milliseconds of CPU: off the
+                // async workers, so a client that provokes it starves no one.
+                let prompt = std::mem::take(&mut self.prompt);
+                let delivered = std::mem::take(&mut delivered);
+                let (p, m) = (provider.clone(), served.to_owned());
+                let counted = tokio::task::spawn_blocking(move || {
+                    counting::counted_usage(&prompt, &delivered, early, &p, &m)
+                })
+                .await
+                .unwrap_or_else(|_| Usage::new(0, 0));
                 let (c, unpriced) =
                     inference::charge(&self.req.state.client, &candidates, &provider, None, || {
                         counted
@@ -269,7 +279,7 @@ impl Relay {
                 (c, unpriced, counted)
             }
         };
-        if status == UsageStatus::UpstreamError && delivered.is_empty() && early.is_none() {
+        if status == UsageStatus::UpstreamError && nothing_delivered && early.is_none() {
             status = UsageStatus::Failed;
         }
         let model_for_row = if model.is_empty() {
