@@ -1,6 +1,7 @@
 //! Chaos at every point: for each of the five providers, streamed and not,
 //! a fault before the headers, right after them, mid-stream, as an
-//! in-stream error, or a malformed event. Every case must end cleanly — an
+//! in-stream error, after the usage but before the end marker, or a
+//! malformed event. Every case must end cleanly — an
 //! error answer with its documented status, or a stream that ends with
 //! `[DONE]` or an error event — never a 500 or a hang, and be charged by
 //! the credit guide's rules: nothing for a provider that failed before
@@ -59,6 +60,12 @@ fn points() -> Vec<Point> {
             name: "in-stream error",
             fault: Fault::StreamError { after_chunks: 2 },
             statuses: &["failed", "upstream_error", "completed"],
+            free: false,
+        },
+        Point {
+            name: "after the usage, before the end marker",
+            fault: Fault::CutBeforeEnd,
+            statuses: &["completed", "upstream_error"],
             free: false,
         },
         Point {
@@ -140,6 +147,10 @@ async fn every_fault_point_ends_cleanly_and_is_charged_by_the_rules() {
                 }
                 if row_status == "failed" && cost != indoxrouter::Usd::ZERO {
                     failures.push(format!("{case}: a failed row costs {cost}"));
+                }
+                // Text was delivered (or the usage reported): the call is billed.
+                if row_status != "failed" && cost == indoxrouter::Usd::ZERO {
+                    failures.push(format!("{case}: a {row_status} row costs nothing"));
                 }
             }
         }

@@ -514,6 +514,7 @@ fn messages(ctx: &Ctx<'_>) -> Result<Reply> {
         n: 1,
         json_mode: false,
         usage_factor: ctx.usage_factor,
+        max_usage: ctx.max_usage,
     });
     // Which stop sequence cut the reply, if any: Anthropic names it.
     let matched_stop = match plan.choices.first().map(|c| &c.output) {
@@ -566,6 +567,9 @@ struct Rendering<'a> {
 
 impl Rendering<'_> {
     fn output_tokens(&self, plan: &Plan) -> u64 {
+        if plan.maxed {
+            return plan.completion_tokens;
+        }
         let thinking = if self.thinking {
             count_tokens(THINKING_TEXT)
         } else {

@@ -23,6 +23,8 @@ pub(crate) struct ChatRequest<'a> {
     pub json_mode: bool,
     /// Multiplies the reported usage (the `overreport` fault); 1 normally.
     pub usage_factor: u64,
+    /// Report the most output the request permits (the `max_usage` fault).
+    pub max_usage: bool,
 }
 
 /// What one choice says.
@@ -47,6 +49,9 @@ pub(crate) struct Plan {
     /// Visible completion tokens summed over all choices.
     pub completion_tokens: u64,
     pub choices: Vec<Choice>,
+    /// `completion_tokens` is the request's whole output limit (the
+    /// `max_usage` fault): hidden tokens a provider adds fall inside it.
+    pub maxed: bool,
 }
 
 /// Text and image count of a message's `content`, which may be a string or an
@@ -327,10 +332,16 @@ pub(crate) fn plan(request: &ChatRequest<'_>) -> Plan {
     };
     let n = request.n.max(1);
     let factor = request.usage_factor.max(1);
+    let maxed = request.max_usage && request.max_tokens.is_some();
+    let per_choice = match request.max_tokens {
+        Some(max) if maxed => max,
+        _ => choice.tokens,
+    };
     Plan {
         prompt_tokens: prompt_tokens.saturating_mul(factor),
-        completion_tokens: (choice.tokens * n).saturating_mul(factor),
+        completion_tokens: per_choice.saturating_mul(n).saturating_mul(factor),
         choices: vec![choice; usize::try_from(n).unwrap_or(1)],
+        maxed,
     }
 }
 
@@ -374,6 +385,7 @@ mod tests {
             n: 1,
             json_mode: false,
             usage_factor: 1,
+            max_usage: false,
         }
     }
 

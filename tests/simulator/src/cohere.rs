@@ -282,6 +282,7 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         n: 1,
         json_mode,
         usage_factor: ctx.usage_factor,
+        max_usage: ctx.max_usage,
     });
     let render = Rendering {
         id: uuid(&ids::hex(
@@ -330,6 +331,9 @@ impl Rendering {
     }
 
     fn output_tokens(plan: &Plan) -> u64 {
+        if plan.maxed {
+            return plan.completion_tokens;
+        }
         match plan.choices.first().map(|c| &c.output) {
             Some(Output::ToolCall { name, .. }) => {
                 plan.completion_tokens + count_tokens(&tool_plan(name))

@@ -48,6 +48,15 @@ pub enum Fault {
         /// The multiplier (at least 1).
         factor: u64,
     },
+    /// Streams: every event but the last — the end marker (`[DONE]`,
+    /// Anthropic's `message_stop`; for Gemini and Cohere the final event,
+    /// which carries the usage) — then the connection is cut.
+    /// Non-streaming responses are unaffected.
+    CutBeforeEnd,
+    /// Answer normally but report the most output the request permits: its
+    /// whole output limit (`max_tokens` × `n`), hidden reasoning and
+    /// thinking tokens inside it. For testing that quotes bound charges.
+    MaxUsage,
     /// Streams: send this many SSE events, then the provider's in-stream
     /// error event, and end the body (the status stays 200). Non-streaming
     /// responses are unaffected.
@@ -64,6 +73,8 @@ pub(crate) enum Effect {
     Malformed,
     Stall(usize),
     Cut(usize),
+    /// Drop the last event, then cut.
+    CutBeforeEnd,
     StreamError(usize),
     Drip(Duration),
 }
@@ -120,6 +131,8 @@ impl Fault {
             let next = match key.trim().to_ascii_lowercase().as_str() {
                 "status" => Some(Fault::status(parse_status(value)?)),
                 "malformed" => Some(Fault::MalformedJson),
+                "max_usage" => Some(Fault::MaxUsage),
+                "cut_before_end" => Some(Fault::CutBeforeEnd),
                 "slow" => Some(Fault::SlowFirstByte(parse_duration(value)?)),
                 "stall" => Some(Fault::Stall {
                     after_chunks: parse_count(key, value)?,
@@ -178,9 +191,11 @@ impl Fault {
             Fault::CutStream { after_chunks } => Effect::Cut(*after_chunks),
             Fault::StreamError { after_chunks } => Effect::StreamError(*after_chunks),
             Fault::Drip(every) => Effect::Drip(*every),
-            Fault::Status { .. } | Fault::SlowFirstByte(_) | Fault::OverReport { .. } => {
-                Effect::None
-            }
+            Fault::Status { .. }
+            | Fault::SlowFirstByte(_)
+            | Fault::OverReport { .. }
+            | Fault::MaxUsage => Effect::None,
+            Fault::CutBeforeEnd => Effect::CutBeforeEnd,
         }
     }
 }
@@ -272,6 +287,8 @@ pub(crate) fn from_json(value: &Value) -> Result<Fault, String> {
             })
         }
         "malformed" | "malformed_json" => Ok(Fault::MalformedJson),
+        "max_usage" => Ok(Fault::MaxUsage),
+        "cut_before_end" => Ok(Fault::CutBeforeEnd),
         "slow" | "slow_first_byte" => {
             let ms = value
                 .get("ms")

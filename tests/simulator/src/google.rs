@@ -483,6 +483,7 @@ fn generate(ctx: &Ctx<'_>, model: &str, stream: Option<bool>) -> Result<Reply> {
         n,
         json_mode,
         usage_factor: ctx.usage_factor,
+        max_usage: ctx.max_usage,
     });
     let thinking = config.get("thinkingConfig");
     // Protobuf JSON takes both spellings, and the Python SDK sends these in

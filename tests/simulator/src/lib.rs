@@ -307,6 +307,10 @@
 //! - `drip=50ms` — [`Fault::Drip`]: a stream's events 50 ms apart
 //! - `overreport=1000` — [`Fault::OverReport`]: the usage the answer
 //!   reports (prompt and completion) is multiplied by 1000
+//! - `cut_before_end` — [`Fault::CutBeforeEnd`]: a stream's last event (its
+//!   end marker) is dropped and the connection cut
+//! - `max_usage` — [`Fault::MaxUsage`]: the answer reports the most output
+//!   the request permits (its whole `max_tokens` × `n`)
 //! - `error=3` — [`Fault::StreamError`]: after 3 events, the provider's
 //!   in-stream error (Anthropic: an `error` event with `overloaded_error`;
 //!   Gemini: a `data:` line with a 503 `UNAVAILABLE` error object; Cohere: a

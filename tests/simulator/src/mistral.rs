@@ -677,6 +677,7 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         n: present(&body, "n").and_then(Value::as_u64).unwrap_or(1),
         json_mode,
         usage_factor: ctx.usage_factor,
+        max_usage: ctx.max_usage,
     });
     let rendering = ChatRendering {
         id: ids::hex(ids::seed(&["mistral-chat", &ctx.seq.to_string()]), 32),

@@ -840,17 +840,15 @@ fn chat(ctx: &Ctx<'_>) -> Result<Reply> {
         n: positive(n),
         json_mode,
         usage_factor: ctx.usage_factor,
+        max_usage: ctx.max_usage,
     });
-    let reasoning_tokens = if reasoning {
-        2 * plan.completion_tokens
-    } else {
-        0
+    // A maxed plan's completion is the whole limit, reasoning inside it.
+    let (reasoning_tokens, completion_tokens) = match (reasoning, plan.maxed) {
+        (true, true) => (plan.completion_tokens / 2, plan.completion_tokens),
+        (true, false) => (2 * plan.completion_tokens, 3 * plan.completion_tokens),
+        (false, _) => (0, plan.completion_tokens),
     };
-    let usage = usage(
-        plan.prompt_tokens,
-        plan.completion_tokens + reasoning_tokens,
-        reasoning_tokens,
-    );
+    let usage = usage(plan.prompt_tokens, completion_tokens, reasoning_tokens);
     let rendering = ChatRendering {
         id: format!(
             "chatcmpl-{}",

@@ -151,7 +151,9 @@ fn half(bytes: &Bytes) -> Bytes {
 
 fn single(bytes: Bytes, effect: Effect) -> Body {
     match effect {
-        Effect::None | Effect::StreamError(_) | Effect::Drip(_) => sse::whole(bytes),
+        Effect::None | Effect::StreamError(_) | Effect::Drip(_) | Effect::CutBeforeEnd => {
+            sse::whole(bytes)
+        }
         Effect::Malformed => sse::whole(half(&bytes)),
         Effect::Stall(_) => sse::chunked(Vec::new(), Tail::Stall, None),
         Effect::Cut(_) => sse::chunked(vec![half(&bytes)], Tail::Cut, None),
@@ -176,6 +178,10 @@ fn stream(mut frames: Vec<Bytes>, error: Bytes, effect: Effect) -> Body {
         }
         Effect::Cut(after) => {
             frames.truncate(after);
+            Tail::Cut
+        }
+        Effect::CutBeforeEnd => {
+            frames.pop();
             Tail::Cut
         }
         Effect::StreamError(after) => {

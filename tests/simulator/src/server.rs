@@ -43,6 +43,8 @@ pub(crate) struct Ctx<'a> {
     pub api_key: Option<&'a str>,
     /// Usage is reported this many times over (the `overreport` fault).
     pub usage_factor: u64,
+    /// Usage is the most the request permits (the `max_usage` fault).
+    pub max_usage: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +209,7 @@ async fn serve(
         root: &state.root,
         api_key: state.config.api_key.as_deref(),
         usage_factor: 1,
+        max_usage: false,
     };
 
     // A fault named in the request wins over queued ones and leaves them queued.
@@ -230,6 +233,9 @@ async fn serve(
 
     if let Some(Fault::OverReport { factor }) = &fault {
         ctx.usage_factor = *factor;
+    }
+    if let Some(Fault::MaxUsage) = &fault {
+        ctx.max_usage = true;
     }
     if let Some(Fault::SlowFirstByte(delay)) = &fault {
         tokio::time::sleep(*delay).await;
