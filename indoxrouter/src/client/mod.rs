@@ -249,7 +249,7 @@ impl Client {
                         t.cfg(),
                         t.model,
                         t.limits(),
-                        req,
+                        &within_model_limit(req, t.limits().max_output_tokens),
                         false,
                     )
                 },
@@ -268,10 +268,14 @@ impl Client {
 
     async fn chat_stream_once(&self, model: &str, req: &ChatRequest) -> Result<ChatStream> {
         let t = self.target(model)?;
-        let http =
-            t.provider
-                .adapter
-                .chat_request_with_limits(t.cfg(), t.model, t.limits(), req, true)?;
+        let req = within_model_limit(req, t.limits().max_output_tokens);
+        let http = t.provider.adapter.chat_request_with_limits(
+            t.cfg(),
+            t.model,
+            t.limits(),
+            &req,
+            true,
+        )?;
         let resp = self
             .inner
             .transport
@@ -593,4 +597,35 @@ impl Client {
 /// request would fail the same way everywhere, so it is returned at once.
 fn falls_back(e: &Error) -> bool {
     !matches!(e, Error::InvalidRequest { provider: None, .. })
+}
+
+/// `req` with its output limit lowered to the model's catalog maximum where
+/// it asks for more. A fallback whose maximum is below the first
+/// candidate's must not be sent a limit it cannot honour: providers refuse
+/// it, and a gateway's hold for that candidate assumes its own maximum.
+fn within_model_limit(req: &ChatRequest, max: Option<u64>) -> std::borrow::Cow<'_, ChatRequest> {
+    use std::borrow::Cow;
+    let Some(max) = max else {
+        return Cow::Borrowed(req);
+    };
+    let over_tokens = req.max_tokens.is_some_and(|m| u64::from(m) > max);
+    let over_completion = req
+        .extra
+        .get("max_completion_tokens")
+        .and_then(serde_json::Value::as_u64)
+        .is_some_and(|m| m > max);
+    if !over_tokens && !over_completion {
+        return Cow::Borrowed(req);
+    }
+    let cap = u32::try_from(max).unwrap_or(u32::MAX);
+    let mut lowered = req.clone();
+    if over_tokens {
+        lowered.max_tokens = Some(cap);
+    }
+    if over_completion {
+        lowered
+            .extra
+            .insert("max_completion_tokens".into(), serde_json::Value::from(cap));
+    }
+    Cow::Owned(lowered)
 }
