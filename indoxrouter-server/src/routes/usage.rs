@@ -26,6 +26,7 @@ use crate::state::AppState;
 use crate::store::{
     SummaryQuery, UsageGroupBy, UsageGroupKey, UsageQuery, UsageRow, UsageTotals, UserId,
 };
+use crate::time::DAY_MS;
 
 /// Largest page of usage rows.
 const MAX_PAGE: usize = 1000;
@@ -38,7 +39,6 @@ const EXPORT_PAGE: usize = 1000;
 const EXPORT_CHUNKS: usize = 4;
 /// Longest accepted filter value (key ids, provider and model names).
 const MAX_FILTER_CHARS: usize = 256;
-const DAY_MS: u64 = 86_400_000;
 
 /// A usage row on the wire: money as decimal strings.
 #[derive(Serialize)]
@@ -312,7 +312,7 @@ fn time_range(q: &HashMap<String, String>) -> Result<(Option<u64>, Option<u64>),
     let bound = |name: &str| -> Result<Option<u64>, ApiError> {
         q.get(name)
             .map(|v| {
-                parse_time(v).ok_or_else(|| {
+                crate::time::parse_time(v).ok_or_else(|| {
                     ApiError::bad_request(format!(
                         "`{name}` must be an RFC 3339 time (2026-11-27T10:57:19Z), a date (2026-11-27) or Unix milliseconds"
                     ))
@@ -684,130 +684,9 @@ fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Unix milliseconds from `1795777039123`, `2026-11-27`, or RFC 3339
-/// (`2026-11-27T10:57:19Z`, `…19.123+02:00`). `None` if malformed or
-/// before 1970.
-pub(crate) fn parse_time(s: &str) -> Option<u64> {
-    if !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().ok();
-    }
-    let b = s.as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(range)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    if b.len() < 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return None;
-    }
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
-    let mut ms = days.checked_mul(DAY_MS as i64)?;
-    if b.len() > 10 {
-        if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
-            return None;
-        }
-        let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        // 60 allows a leap second, counted as the next second's start.
-        if hh > 23 || mm > 59 || ss > 60 {
-            return None;
-        }
-        ms += (hh * 3600 + mm * 60 + ss) * 1000;
-        let mut i = 19;
-        if b.get(i) == Some(&b'.') {
-            let start = i + 1;
-            let mut end = start;
-            while b.get(end).is_some_and(u8::is_ascii_digit) {
-                end += 1;
-            }
-            if end == start {
-                return None;
-            }
-            // Milliseconds: the first three digits, right-padded.
-            let digits = s.get(start..end.min(start + 3))?;
-            let frac: i64 = format!("{digits:0<3}").parse().ok()?;
-            ms += frac;
-            i = end;
-        }
-        let offset_min = match b.get(i..) {
-            Some(b"Z" | b"z") => 0,
-            Some(rest) if rest.len() == 6 && matches!(rest[0], b'+' | b'-') && rest[3] == b':' => {
-                let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-                if oh > 23 || om > 59 {
-                    return None;
-                }
-                let sign = if rest[0] == b'-' { -1 } else { 1 };
-                sign * (oh * 60 + om)
-            }
-            _ => return None,
-        };
-        ms -= offset_min * 60_000;
-    }
-    u64::try_from(ms).ok()
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Howard Hinnant's civil-to-days (proleptic Gregorian), the inverse of
-/// the formatter in `crate::time`.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_times() {
-        assert_eq!(parse_time("0"), Some(0));
-        assert_eq!(parse_time("1795777039123"), Some(1_795_777_039_123));
-        assert_eq!(
-            parse_time("2026-11-27T10:57:19.123Z"),
-            Some(1_795_777_039_123)
-        );
-        assert_eq!(parse_time("2026-11-27T10:57:19Z"), Some(1_795_777_039_000));
-        assert_eq!(
-            parse_time("2026-11-27T12:57:19.1234+02:00"),
-            Some(1_795_777_039_123)
-        );
-        assert_eq!(parse_time("2000-02-29"), Some(951_782_400_000));
-        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
-        for bad in [
-            "",
-            "-5",
-            "yesterday",
-            "2026-13-01",
-            "2026-02-30",
-            "2026-11-27T25:00:00Z",
-            "2026-11-27T10:57:19",
-            "2026-11-27T10:57:19.Z",
-            "1969-12-31T23:59:59Z",
-            "2026-11-27T10:57:19+0200",
-            "１２３",
-        ] {
-            assert_eq!(parse_time(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn csv_rows_quote_by_rfc_4180_and_defuse_formulas() {

@@ -125,6 +125,7 @@ use super::{
     StoreFuture, SummaryQuery, UsageGroupBy, UsageGroupKey, UsagePage, UsageQuery, UsageRow,
     UsageSummary, UsageTotals, User, UserId, UserUpdate,
 };
+use crate::time::DAY_MS;
 
 /// The most operations committed in one transaction. Bounds the latency a
 /// single group adds and the memory a burst can pin.
@@ -143,8 +144,6 @@ const SCHEMA_WITHOUT_USAGE_INDEXES: u64 = 1;
 /// and a cursor: bounds the cost of pages whose filters an index only
 /// partly serves.
 pub const MAX_SCAN: usize = 20_000;
-
-const DAY_MS: u64 = 86_400_000;
 
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 const USERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("users");
