@@ -5,7 +5,9 @@
 //! slice of the receive buffer, with no copy, and lines are found with
 //! `memchr`. Handles `\n`, `\r\n` and `\r` line ends, comments, multi-line
 //! data, and events split anywhere across network chunks (including inside a
-//! UTF-8 sequence, since it works on bytes).
+//! UTF-8 sequence, since it works on bytes). Measured beside
+//! `eventsource-stream` on the same corpus (`benches/sse_decoders.rs`,
+//! figures in docs/benchmarks.md): 7–11× less time per event.
 
 use std::ops::Range;
 
