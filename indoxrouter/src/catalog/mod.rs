@@ -22,14 +22,14 @@ use schema::{ModelEntry, ProviderFile};
 
 /// The embedded provider files, as `(provider id, JSON)`.
 const BUILTIN_FILES: [(&str, &str); 5] = [
-    ("openai", include_str!("../../../providers/openai.json")),
+    ("openai", include_str!("../../catalog/openai.json")),
     (
         "anthropic",
-        include_str!("../../../providers/anthropic.json"),
+        include_str!("../../catalog/anthropic.json"),
     ),
-    ("google", include_str!("../../../providers/google.json")),
-    ("cohere", include_str!("../../../providers/cohere.json")),
-    ("mistral", include_str!("../../../providers/mistral.json")),
+    ("google", include_str!("../../catalog/google.json")),
+    ("cohere", include_str!("../../catalog/cohere.json")),
+    ("mistral", include_str!("../../catalog/mistral.json")),
 ];
 
 /// How many suggestions a failed [`Catalog::lookup`] returns at most.
