@@ -9,15 +9,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import selectors
 import shutil
-import signal
 import socket
-import subprocess
+import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,17 +26,15 @@ import pytest
 import indoxrouter
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+import indoxrouter_testkit as testkit  # noqa: E402
+
 API_KEY = "sk-python-0123456789abcdef"
-STARTUP_TIMEOUT_S = 30.0
 
 
 def binary(name: str) -> Path:
     """A binary of this workspace, built by scripts/python.sh."""
-    target = os.environ.get("CARGO_TARGET_DIR")
-    target_dir = Path(target) if target else REPO_ROOT / "target"
-    if not target_dir.is_absolute():
-        target_dir = REPO_ROOT / target_dir
-    path = target_dir / "debug" / name
+    path = testkit.debug_binary(name)
     if not path.is_file():
         pytest.exit(
             f"{name} not found at {path}; build it with `cargo build "
@@ -105,32 +100,11 @@ class Sim:
 
 @pytest.fixture(scope="session")
 def sim() -> Iterator[Sim]:
-    proc = subprocess.Popen(
-        [str(binary("indoxrouter-simulator")), "--port", "0", "--api-key", API_KEY],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc, root = testkit.start_simulator(binary("indoxrouter-simulator"), API_KEY)
     try:
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout=STARTUP_TIMEOUT_S):
-                raise RuntimeError(f"simulator printed nothing in {STARTUP_TIMEOUT_S}s")
-        line = proc.stdout.readline().strip()
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            raise RuntimeError(f"unexpected first line from simulator: {line!r}")
-        yield Sim(root=line[len(prefix):], api_key=API_KEY)
+        yield Sim(root=root, api_key=API_KEY)
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        testkit.stop(proc, grace=5)
 
 
 @pytest.fixture(autouse=True)
@@ -257,36 +231,17 @@ ADMIN_PASSWORD = "admin-password-for-python-tests"
 USER_PASSWORD = "user-password-for-python-tests"
 
 
-def http_json(
-    method: str, url: str, body: Optional[dict] = None, token: Optional[str] = None
-) -> Tuple[int, Any]:
-    """A JSON request outside the package under test; (status, parsed body)."""
-    headers = {"content-type": "application/json"}
-    if token is not None:
-        headers["authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            raw, status = resp.read(), resp.status
-    except urllib.error.HTTPError as e:
-        raw, status = e.read(), e.code
-    return status, (json.loads(raw) if raw else None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
     log_path: Path
 
-    def api(self, method: str, path: str, body: Optional[dict] = None, token: Optional[str] = None):
-        return http_json(method, f"{self.url}{path}", body, token)
+    def api(
+        self, method: str, path: str, body: Optional[dict] = None, token: Optional[str] = None
+    ) -> Tuple[int, Any]:
+        """A JSON request outside the package under test; (status, parsed body)."""
+        status, body, _ = testkit.http(method, f"{self.url}{path}", body, token)
+        return status, body
 
     def login(self, username: str, password: str) -> str:
         status, body = self.api("POST", "/api/v1/auth/login", {"username": username, "password": password})
@@ -294,10 +249,7 @@ class Server:
         return body["access_token"]
 
     def log_tail(self, lines: int = 100) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError as e:
-            return f"(no server log: {e})"
+        return testkit.log_tail(self.log_path, lines)
 
 
 @dataclass(frozen=True)
@@ -320,16 +272,6 @@ class HostedUser:
         return body["data"]
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @pytest.fixture(scope="session")
 def server(sim: Sim) -> Iterator[Server]:
     """indoxrouter-server on an ephemeral port with a temporary data dir, a
@@ -337,22 +279,10 @@ def server(sim: Sim) -> Iterator[Server]:
     environment is built from scratch, so no provider key or INDOXROUTER_*
     setting leaks in from the caller's shell (and its cwd holds no `.env`)."""
     workdir = Path(tempfile.mkdtemp(prefix="indoxrouter-python-hosted-"))
-    log_path = workdir / "server.log"
-    port = free_port()
     urls = sim.base_urls()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "INDOXROUTER_HOST": "127.0.0.1",
-        "INDOXROUTER_PORT": str(port),
-        "INDOXROUTER_DATA_DIR": str(workdir / "data"),
-        "INDOXROUTER_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "INDOXROUTER_LOG": "info",
-        # Roomy by default; the rate-limit test gives a key the `tight` tier.
-        "INDOXROUTER_TIERS": "tight=1:100000,roomy=100000:100000000",
-        "INDOXROUTER_DEFAULT_TIER": "roomy",
-        # An abandoned stream reads its provider for usage this long (default 30).
-        "INDOXROUTER_DRAIN_SECONDS": "1",
-        "NO_COLOR": "1",
+    env = testkit.server_env(testkit.free_port(), workdir / "data", ADMIN_PASSWORD)
+    env |= testkit.SUITE_LIMITS
+    env |= {
         "OPENAI_API_KEY": sim.api_key,
         "OPENAI_BASE_URL": urls["openai"],
         "ANTHROPIC_API_KEY": sim.api_key,
@@ -364,33 +294,15 @@ def server(sim: Sim) -> Iterator[Server]:
         "COHERE_API_KEY": sim.api_key,
         "COHERE_BASE_URL": urls["cohere"],
     }
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(binary("indoxrouter-server"))],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    srv = Server(url=f"http://127.0.0.1:{port}", log_path=log_path)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"indoxrouter-server exited with {proc.returncode}:\n{srv.log_tail()}")
-            try:
-                status, body = srv.api("GET", "/health")
-                if status == 200 and body == {"status": "ok"}:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"indoxrouter-server not healthy in {STARTUP_TIMEOUT_S}s:\n{srv.log_tail()}")
-            time.sleep(0.05)
-        yield srv
+        proc, url, log_path = testkit.start_server(
+            binary("indoxrouter-server"), env, workdir, probe_timeout=10
+        )
+        try:
+            yield Server(url=url, log_path=log_path)
+        finally:
+            testkit.stop(proc)
     finally:
-        _stop(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

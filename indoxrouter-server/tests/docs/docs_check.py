@@ -18,25 +18,22 @@ Exit status 0 when everything passed; prints one summary line per step.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import selectors
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "support"))
+import indoxrouter_testkit as testkit  # noqa: E402
+from indoxrouter_testkit import http  # noqa: E402
 
 SIM_KEY = "sk-docs-check-0123456789abcdef"
 ADMIN_PASSWORD = "admin-password-for-docs-check"
 USER_PASSWORD = "user-password-123"
-STARTUP_TIMEOUT_S = 30.0
 
 # Every schemathesis check except:
 # - positive_data_acceptance: a request valid per the schema may still be
@@ -63,121 +60,37 @@ SCHEMATHESIS_CHECKS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 10):
-    data = None
-    headers = {}
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["content-type"] = "application/json"
-    if token is not None:
-        headers["authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw, status = resp.read(), resp.status
-    except urllib.error.HTTPError as e:
-        raw, status = e.read(), e.code
-    return status, (json.loads(raw) if raw else None)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def start_simulator(bin_dir: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [str(bin_dir / "indoxrouter-simulator"), "--port", "0", "--api-key", SIM_KEY],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        if not sel.select(timeout=STARTUP_TIMEOUT_S):
-            stop(proc)
-            raise RuntimeError("the simulator printed nothing")
-    line = proc.stdout.readline().strip()
-    prefix = "listening on "
-    if not line.startswith(prefix) or not line[len(prefix):].startswith("http://127.0.0.1:"):
-        stop(proc)
-        raise RuntimeError(f"unexpected first line from the simulator: {line!r}")
-    return proc, line[len(prefix):]
-
-
 def start_server(bin_dir: Path, sim_root: str, workdir: Path) -> tuple[subprocess.Popen, str, Path]:
-    port = free_port()
-    log_path = workdir / "server.log"
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "INDOXROUTER_HOST": "127.0.0.1",
-        "INDOXROUTER_PORT": str(port),
-        "INDOXROUTER_DATA_DIR": str(workdir / "data"),
-        "INDOXROUTER_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "INDOXROUTER_LOG": "warn",
+    env = testkit.server_env(testkit.free_port(), workdir / "data", ADMIN_PASSWORD, log="warn")
+    env |= {
         "OPENAI_API_KEY": SIM_KEY,
         "OPENAI_BASE_URL": f"{sim_root}/openai/v1",
         "MISTRAL_API_KEY": SIM_KEY,
         "MISTRAL_BASE_URL": f"{sim_root}/mistral/v1",
-        "NO_COLOR": "1",
     }
-    with open(log_path, "wb") as log:
-        # cwd is the temp dir, so no `.env` from the repository is loaded.
-        proc = subprocess.Popen(
-            [str(bin_dir / "indoxrouter-server")],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"indoxrouter-server exited:\n{log_path.read_text()}")
-        try:
-            if http("GET", f"{url}/health", timeout=1)[0] == 200:
-                return proc, url, log_path
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            stop(proc)
-            raise RuntimeError(f"server not healthy in {STARTUP_TIMEOUT_S}s")
-        time.sleep(0.05)
+    return testkit.start_server(bin_dir / "indoxrouter-server", env, workdir)
 
 
 def make_user(url: str) -> str:
     """An administrator with credits and an API key, so schemathesis reaches
     every operation (a plain user only ever sees 403 on the admin routes)."""
-    status, body = http(
+    status, body, _ = http(
         "POST", f"{url}/api/v1/auth/login", {"username": "admin", "password": ADMIN_PASSWORD}
     )
     assert status == 200, body
     admin = body["access_token"]
-    status, body = http(
+    status, body, _ = http(
         "POST",
         f"{url}/api/v1/admin/users",
         {"username": "docs-check", "password": USER_PASSWORD, "role": "admin", "credits": "1000"},
         token=admin,
     )
     assert status == 201, body
-    status, body = http(
+    status, body, _ = http(
         "POST", f"{url}/api/v1/auth/login", {"username": "docs-check", "password": USER_PASSWORD}
     )
     assert status == 200, body
-    status, body = http(
+    status, body, _ = http(
         "POST",
         f"{url}/api/v1/keys",
         # Every scope: schemathesis exercises every route with this key.
@@ -335,10 +248,10 @@ def main() -> int:
     steps = 0
     failed_steps: set[str] = set()
     try:
-        sim, sim_root = start_simulator(args.bin_dir)
+        sim, sim_root = testkit.start_simulator(args.bin_dir / "indoxrouter-simulator", SIM_KEY)
         server, url, log_path = start_server(args.bin_dir, sim_root, workdir)
         key = make_user(url)
-        status, doc = http("GET", f"{url}/openapi.json")
+        status, doc, _ = http("GET", f"{url}/openapi.json")
         assert status == 200
         operation_ids = {
             op["operationId"]
@@ -373,12 +286,11 @@ def main() -> int:
             failures.append("the server died")
     finally:
         if server is not None:
-            stop(server)
+            testkit.stop(server)
         if sim is not None:
-            stop(sim)
+            testkit.stop(sim)
         if failures and server is not None:
-            tail = log_path.read_text(errors="replace").splitlines()[-50:]
-            print("--- server log (last 50 lines) ---\n" + "\n".join(tail))
+            print("--- server log (last 50 lines) ---\n" + testkit.log_tail(log_path, 50))
         if args.keep or failures:
             print(f"docs_check: logs and reports in {workdir}")
         else:

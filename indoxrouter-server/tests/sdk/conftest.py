@@ -14,17 +14,11 @@ never see another test's charges.
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import selectors
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,19 +27,18 @@ import openai
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+import indoxrouter_testkit as testkit  # noqa: E402
+from indoxrouter_testkit import http  # noqa: E402
+
 SIM_KEY = "sk-server-sdk-0123456789abcdef"
 ADMIN_PASSWORD = "admin-password-for-sdk-tests"
 USER_PASSWORD = "user-password-123"
-STARTUP_TIMEOUT_S = 30.0
 SDK_TIMEOUT_S = 30.0
 
 
 def binary(name: str) -> Path:
-    target = os.environ.get("CARGO_TARGET_DIR")
-    target_dir = Path(target) if target else REPO_ROOT / "target"
-    if not target_dir.is_absolute():
-        target_dir = REPO_ROOT / target_dir
-    path = target_dir / "debug" / name
+    path = testkit.debug_binary(name)
     if not path.is_file():
         pytest.exit(
             f"{name} not found at {path}; build it with `cargo build -p indoxrouter-server "
@@ -53,41 +46,6 @@ def binary(name: str) -> Path:
             returncode=2,
         )
     return path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM (the server drains and settles), then SIGKILL if it lingers."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 10):
-    """A JSON request; returns (status, parsed body or None, headers)."""
-    data = None
-    headers = {}
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["content-type"] = "application/json"
-    if token is not None:
-        headers["authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw, status, hdrs = resp.read(), resp.status, resp.headers
-    except urllib.error.HTTPError as e:
-        raw, status, hdrs = e.read(), e.code, e.headers
-    return status, (json.loads(raw) if raw else None), hdrs
 
 
 @dataclass(frozen=True)
@@ -142,10 +100,7 @@ class Server:
         return body["access_token"]
 
     def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError as e:
-            return f"(server log unavailable: {e})"
+        return testkit.log_tail(self.log_path)
 
 
 @dataclass(frozen=True)
@@ -174,54 +129,20 @@ class User:
 
 @pytest.fixture(scope="session")
 def sim():
-    proc = subprocess.Popen(
-        [str(binary("indoxrouter-simulator")), "--port", "0", "--api-key", SIM_KEY],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc, root = testkit.start_simulator(binary("indoxrouter-simulator"), SIM_KEY)
     try:
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout=STARTUP_TIMEOUT_S):
-                raise RuntimeError(f"simulator printed nothing in {STARTUP_TIMEOUT_S}s")
-        line = proc.stdout.readline().strip()
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            raise RuntimeError(
-                f"unexpected first line from simulator: {line!r} (exit code {proc.poll()})"
-            )
-        root = line[len(prefix):]
-        if not root.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"simulator is not on 127.0.0.1: {root!r}")
         yield Sim(root=root, api_key=SIM_KEY)
     finally:
-        stop(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        testkit.stop(proc)
 
 
 def clean_env(sim: Sim, port: int, data_dir: Path) -> dict:
     """Only what the server needs: no inherited provider keys or base URLs,
     no INDOXROUTER_* settings from the caller's shell."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "INDOXROUTER_HOST": "127.0.0.1",
-        "INDOXROUTER_PORT": str(port),
-        "INDOXROUTER_DATA_DIR": str(data_dir),
-        "INDOXROUTER_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "INDOXROUTER_LOG": "info",
-        # Roomy by default so tests of other features never meet a limit;
-        # the rate-limit test gives its key the `tight` tier.
-        "INDOXROUTER_TIERS": "tight=1:100000,roomy=100000:100000000",
-        "INDOXROUTER_DEFAULT_TIER": "roomy",
-        # An abandoned stream reads its provider for usage this long (default 30).
-        "INDOXROUTER_DRAIN_SECONDS": "1",
-        # Names as indoxrouter/src/client/config.rs reads them.
-        "OPENAI_API_KEY": sim.api_key,
-        "OPENAI_BASE_URL": sim.openai_base,
-        "NO_COLOR": "1",
-    }
+    env = testkit.server_env(port, data_dir, ADMIN_PASSWORD) | testkit.SUITE_LIMITS
+    # Names as indoxrouter/src/client/config.rs reads them.
+    env["OPENAI_API_KEY"] = sim.api_key
+    env["OPENAI_BASE_URL"] = sim.openai_base
     if "LANG" in os.environ:
         env["LANG"] = os.environ["LANG"]
     return env
@@ -230,39 +151,14 @@ def clean_env(sim: Sim, port: int, data_dir: Path) -> dict:
 @pytest.fixture(scope="session")
 def server(sim):
     workdir = Path(tempfile.mkdtemp(prefix="indoxrouter-server-sdk-"))
-    data_dir = workdir / "data"
-    log_path = workdir / "server.log"
-    port = free_port()
-    with open(log_path, "wb") as log:
-        # cwd is the empty temp dir, so no `.env` from the repo is loaded.
-        proc = subprocess.Popen(
-            [str(binary("indoxrouter-server"))],
-            cwd=workdir,
-            env=clean_env(sim, port, data_dir),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    srv = Server(url=f"http://127.0.0.1:{port}", log_path=log_path, proc=proc)
+    env = clean_env(sim, testkit.free_port(), workdir / "data")
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"indoxrouter-server exited with {proc.returncode}:\n{srv.log_text()}"
-                )
-            try:
-                status, body, _ = srv.api("GET", "/health", timeout=1)
-                if status == 200 and body == {"status": "ok"}:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not healthy in {STARTUP_TIMEOUT_S}s:\n{srv.log_text()}")
-            time.sleep(0.05)
-        yield srv
+        proc, url, log_path = testkit.start_server(binary("indoxrouter-server"), env, workdir)
+        try:
+            yield Server(url=url, log_path=log_path, proc=proc)
+        finally:
+            testkit.stop(proc)
     finally:
-        stop(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
