@@ -13,7 +13,7 @@ use indoxrouter_server::{AppState, Config, serve};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // `.env` in the working directory, as in the classic API (`cp development.env .env`).
+    // `.env` in the working directory, as the original IndoxRouter did (`cp development.env .env`).
     // Variables already set in the environment win.
     let dotenv = dotenvy::dotenv();
     let config = match Config::from_env() {
