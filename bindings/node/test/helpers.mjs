@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url'
 import indoxrouter from '../lib/index.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-export const REPO_ROOT = path.resolve(here, '..', '..', '..')
+// Overridable so the suite can run against an installed package from
+// outside the repository (scripts/package_node.sh).
+export const REPO_ROOT = process.env.INDOXROUTER_REPO ?? path.resolve(here, '..', '..', '..')
 export const API_KEY = 'sk-node-test-0123456789abcdef'
 
 /** A binary of this workspace, built by scripts/node.sh. */
