@@ -9,27 +9,24 @@ The simulator binary must already be built (scripts/conformance.sh does
 from __future__ import annotations
 
 import json
-import os
-import selectors
-import signal
-import subprocess
+import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The shared start-up code (tests/support), importable by path from this
+# suite's own virtual environment.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
+import indoxrouter_testkit as kit  # noqa: E402
+
+REPO_ROOT = kit.REPO_ROOT
 API_KEY = "sk-conformance-0123456789abcdef"
-STARTUP_TIMEOUT_S = 30.0
 
 
 def simulator_binary() -> Path:
-    target = os.environ.get("CARGO_TARGET_DIR")
-    target_dir = Path(target) if target else REPO_ROOT / "target"
-    if not target_dir.is_absolute():
-        target_dir = REPO_ROOT / target_dir
-    binary = target_dir / "debug" / "indoxrouter-simulator"
+    binary = kit.debug_binary("indoxrouter-simulator")
     if not binary.is_file():
         pytest.exit(
             f"simulator binary not found at {binary}; build it with "
@@ -78,36 +75,8 @@ class Sim:
 
 @pytest.fixture(scope="session")
 def sim():
-    proc = subprocess.Popen(
-        [str(simulator_binary()), "--port", "0", "--api-key", API_KEY],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc, root = kit.start_simulator(simulator_binary(), API_KEY)
     try:
-        # Wait for the first stdout line, "listening on http://127.0.0.1:PORT",
-        # without blocking forever if the binary never prints it.
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            if not sel.select(timeout=STARTUP_TIMEOUT_S):
-                raise RuntimeError(f"simulator printed nothing in {STARTUP_TIMEOUT_S}s")
-        line = proc.stdout.readline().strip()
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            raise RuntimeError(
-                f"unexpected first line from simulator: {line!r} (exit code {proc.poll()})"
-            )
-        root = line[len(prefix):]
-        if not root.startswith("http://127.0.0.1:"):
-            raise RuntimeError(f"simulator is not on 127.0.0.1: {root!r}")
         yield Sim(root=root, api_key=API_KEY)
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        kit.stop(proc, grace=5)

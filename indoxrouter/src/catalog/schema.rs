@@ -121,6 +121,23 @@ struct Parsed {
     audio_output: Option<u64>,
 }
 
+impl Parsed {
+    /// Complete prices from these fields with `input` and `output` settled.
+    fn prices(&self, input: u64, output: u64) -> TokenPrices {
+        TokenPrices {
+            input,
+            output,
+            cached_input: self.cached_input,
+            cache_creation: self.cache_creation,
+            reasoning: self.reasoning,
+            image_input: self.image_input,
+            image_output: self.image_output,
+            audio_input: self.audio_input,
+            audio_output: self.audio_output,
+        }
+    }
+}
+
 impl PriceFields {
     fn parse(&self, model: &str, prefix: &str) -> Result<Parsed, CatalogError> {
         let one = |field: &str, v: &Option<String>| -> Result<Option<u64>, CatalogError> {
@@ -217,17 +234,7 @@ impl PricingEntry {
                         ));
                     }
                 };
-                Some(TokenPrices {
-                    input,
-                    output,
-                    cached_input: p.cached_input,
-                    cache_creation: p.cache_creation,
-                    reasoning: p.reasoning,
-                    image_input: p.image_input,
-                    image_output: p.image_output,
-                    audio_input: p.audio_input,
-                    audio_output: p.audio_output,
-                })
+                Some(p.prices(input, output))
             }
         };
 
@@ -251,17 +258,7 @@ impl PricingEntry {
             // Parts the tier does not price separately are billed at its
             // own input/output price (`token_cost`'s fallback), never at
             // the cheaper standard price of that part.
-            let prices = TokenPrices {
-                input,
-                output,
-                cached_input: p.cached_input,
-                cache_creation: p.cache_creation,
-                reasoning: p.reasoning,
-                image_input: p.image_input,
-                image_output: p.image_output,
-                audio_input: p.audio_input,
-                audio_output: p.audio_output,
-            };
+            let prices = p.prices(input, output);
             let tiers = context_tiers(model, &prefix, &prices, &entry.tiers)?;
             service_tiers.push((
                 name.clone(),
