@@ -23,10 +23,7 @@ use schema::{ModelEntry, ProviderFile};
 /// The embedded provider files, as `(provider id, JSON)`.
 const BUILTIN_FILES: [(&str, &str); 5] = [
     ("openai", include_str!("../../catalog/openai.json")),
-    (
-        "anthropic",
-        include_str!("../../catalog/anthropic.json"),
-    ),
+    ("anthropic", include_str!("../../catalog/anthropic.json")),
     ("google", include_str!("../../catalog/google.json")),
     ("cohere", include_str!("../../catalog/cohere.json")),
     ("mistral", include_str!("../../catalog/mistral.json")),
