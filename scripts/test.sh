@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 # One target directory for every build (Rust, and later the Python/Node bindings).
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# The front-door test holds 2,000 slow connections (both ends in one
+# process): raise the soft descriptor limit toward the hard one.
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 echo "== Rust: unit, integration and doc tests"
 cargo test --workspace --all-targets --locked

@@ -46,35 +46,65 @@ async fn read_all(c: &mut TcpStream, wait: Duration) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[tokio::test]
+/// Resident memory of this process (the server runs in it), in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_bodies_are_cut_off_while_everyone_else_is_served() {
-    let h = start_with(|c| c.body_timeout = Duration::from_secs(1)).await;
+    let h = start_with(|c| c.body_timeout = Duration::from_secs(3)).await;
     let key = h.user_with_key("patient", "5").await;
+    // Warm the paths measured below, so the first request's one-time costs
+    // are not counted as the slow clients' effect.
+    assert_eq!(h.chat_status(&key, "warm up").await, 200);
+    let rss_before = rss_kib();
+    // 2,000 clients each announce a 1 MiB body; half are authenticated, so
+    // their bodies are read (slowly), the other half refused before it.
     let mut slow = Vec::new();
-    for i in 0..300 {
+    for i in 0..2000 {
         let k = (i % 2 == 0).then_some(key.as_str());
         slow.push(slow_post(&h, "/v1/chat/completions", k, 1 << 20, b"{").await);
     }
-    // Trickle a byte into each every 300 ms while measuring everyone else.
+    // Trickle a byte into each every second while measuring everyone else.
     let started = Instant::now();
-    let mut worst = Duration::ZERO;
-    while started.elapsed() < Duration::from_millis(1500) {
+    let mut times = Vec::new();
+    while started.elapsed() < Duration::from_millis(2500) {
         for c in &mut slow {
             let _ = c.write_all(b" ").await;
         }
-        let t = Instant::now();
-        assert_eq!(h.get_public("/health").await.status(), 200);
-        assert_eq!(h.chat_status(&key, "still served").await, 200);
-        worst = worst.max(t.elapsed());
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..5 {
+            let t = Instant::now();
+            assert_eq!(h.get_public("/health").await.status(), 200);
+            assert_eq!(h.chat_status(&key, "still served").await, 200);
+            times.push(t.elapsed());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
+    times.sort();
+    let median = times[times.len() / 2];
+    let worst = times[times.len() - 1];
+    // Debug build, two shared cores, 2,000 sockets being written to by this
+    // same process: the median is the steady state, the worst a bound.
+    assert!(median < Duration::from_millis(100), "median {median:?}");
+    assert!(worst < Duration::from_millis(500), "worst {worst:?}");
+    // Slow clients hold a socket and a small buffer each, never their
+    // announced megabyte.
+    let grown = rss_kib().saturating_sub(rss_before);
     assert!(
-        worst < Duration::from_millis(500),
-        "others waited {worst:?}"
+        grown < 200 * 1024,
+        "RSS grew {grown} KiB for 2,000 slow clients"
     );
     // Every slow connection has been answered and closed by now.
     for (i, c) in slow.iter_mut().enumerate() {
-        let answer = read_all(c, Duration::from_secs(2)).await;
+        let answer = read_all(c, Duration::from_secs(3)).await;
         let status = answer.split(' ').nth(1).unwrap_or("closed");
         let expected = if i % 2 == 0 { "400" } else { "401" };
         assert_eq!(status, expected, "connection {i}: {answer:.200}");
