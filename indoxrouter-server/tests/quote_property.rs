@@ -175,9 +175,22 @@ fn no_accepted_request_is_charged_more_than_its_quote() {
     let result = runner.run(&shape(), |s| {
         let (model, _, _) = MODELS[s.model];
         let provider = model.split('/').next().unwrap();
-        // Mistral refuses prompts beyond its 32k window; the simulator does
-        // not model windows, so unboundable media there is not a real case.
-        if provider == "mistral" && s.parts.iter().any(|p| matches!(p, Part::Media(_))) {
+        // The simulator counts each media part as 100,000 prompt tokens but
+        // does not model context windows; a real provider refuses a prompt
+        // beyond its window, so such a shape is not a real case.
+        let media = s
+            .parts
+            .iter()
+            .filter(|p| matches!(p, Part::Media(_)))
+            .count() as u64;
+        let window = h
+            .state
+            .client
+            .model(model)
+            .unwrap()
+            .context_window
+            .unwrap_or(u64::MAX);
+        if media * 100_000 + 1_000 > window {
             return Ok(());
         }
         seen.set(seen.get() + 1);
