@@ -14,6 +14,9 @@ ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "== Rust: unit, integration and doc tests"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+# Every committed fuzz input (seed corpora, past crashes) through its target;
+# scripts/fuzz.sh does the coverage-guided runs.
+cargo test --manifest-path tests/fuzz/Cargo.toml --locked
 
 echo "== Example runs against the simulator"
 out=$(cargo run --quiet --locked -p indoxrouter --example chat)
