@@ -30,6 +30,13 @@ use crate::billing::{MESSAGE_OVERHEAD_TOKENS, REQUEST_OVERHEAD_TOKENS, TOOL_PROM
 /// Delivered text kept for counting; past it, bytes count ⌈n/4⌉. Far above
 /// any model's output limit in text.
 const MAX_KEPT_BYTES: usize = 4 << 20;
+/// Prompt text kept for counting while a stream runs (the rest counts
+/// ⌈bytes/4⌉): a 16 MiB prompt must not pin 16 MiB for a stream's life.
+const MAX_PROMPT_BYTES: usize = 1 << 20;
+/// Text is tokenized in pieces of at most this many bytes: the tokenizer's
+/// regex backtracks over whitespace runs, and a run of about a million
+/// characters overflows its stack (and the crate panics on that error).
+const PIECE_BYTES: usize = 64 << 10;
 
 /// The tokenizer for `provider`'s `model`: its own for OpenAI models, o200k
 /// otherwise (and for OpenAI ids `tiktoken-rs` does not know).
@@ -47,11 +54,27 @@ fn encoder(provider: &str, model: &str) -> &'static CoreBPE {
     }
 }
 
+/// Tokens in `text`, counted piece by piece (a piece boundary may split
+/// one token in two: at most one extra token per 64 KiB). A piece the
+/// tokenizer fails on counts one token per byte, an upper bound for any
+/// byte-level BPE, so no input can make the count zero.
 fn count(bpe: &CoreBPE, text: &str) -> u64 {
-    if text.is_empty() {
-        return 0;
+    let mut total = 0u64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(PIECE_BYTES);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            bpe.encode_ordinary(piece).len()
+        }))
+        .unwrap_or(piece.len());
+        total = total.saturating_add(u64::try_from(tokens).unwrap_or(u64::MAX));
+        rest = tail;
     }
-    u64::try_from(bpe.encode_ordinary(text).len()).unwrap_or(u64::MAX)
+    total
 }
 
 /// What a chat prompt sends as text, kept for the counted rule.
@@ -61,6 +84,8 @@ pub struct PromptText {
     messages: u64,
     images: u64,
     tools: bool,
+    /// Prompt bytes past [`MAX_PROMPT_BYTES`], counted ⌈n/4⌉.
+    overflow: u64,
     /// A part no tokenizer counts: the prompt is billed at `bound`.
     uncountable: bool,
     /// The quote's prompt bound for the model.
@@ -127,13 +152,33 @@ impl PromptText {
     }
 
     fn add(&mut self, text: &str) {
-        if !self.uncountable {
-            // A separator, so words of adjacent fields do not merge.
-            if !self.text.is_empty() {
-                self.text.push('\n');
-            }
-            self.text.push_str(text);
+        if self.uncountable {
+            return;
         }
+        if self.text.len() + text.len() + 1 > MAX_PROMPT_BYTES {
+            let n = u64::try_from(text.len()).unwrap_or(u64::MAX);
+            self.overflow = self.overflow.saturating_add(n);
+            return;
+        }
+        // A separator, so words of adjacent fields do not merge.
+        if !self.text.is_empty() {
+            self.text.push('\n');
+        }
+        self.text.push_str(text);
+    }
+
+    /// The prompt tokens by bytes alone (one per byte, the overheads, the
+    /// bound for what cannot be counted): the fallback should counting
+    /// itself ever fail.
+    pub fn byte_tokens(&self) -> u64 {
+        if self.uncountable || self.images > 0 {
+            return self.bound;
+        }
+        u64::try_from(self.text.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(self.overflow)
+            .saturating_add(self.messages.saturating_mul(MESSAGE_OVERHEAD_TOKENS))
+            .saturating_add(REQUEST_OVERHEAD_TOKENS)
     }
 
     fn add_json<T: serde::Serialize + ?Sized>(&mut self, v: &T) {
@@ -151,6 +196,7 @@ impl PromptText {
             None => 0,
         };
         count(encoder(provider, model), &self.text)
+            .saturating_add(self.overflow.div_ceil(4))
             .saturating_add(self.messages.saturating_mul(MESSAGE_OVERHEAD_TOKENS))
             .saturating_add(REQUEST_OVERHEAD_TOKENS)
             .saturating_add(if self.tools { TOOL_PROMPT_TOKENS } else { 0 })
@@ -202,6 +248,13 @@ impl Delivered {
         self.text.is_empty() && self.overflow == 0
     }
 
+    /// Bytes delivered (one token per byte bounds the output).
+    pub fn bytes(&self) -> u64 {
+        u64::try_from(self.text.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(self.overflow)
+    }
+
     /// The output tokens the counted rule bills on `provider`'s `model`.
     pub fn tokens(&self, provider: &str, model: &str) -> u64 {
         count(encoder(provider, model), &self.text).saturating_add(self.overflow.div_ceil(4))
@@ -239,6 +292,18 @@ mod tests {
         assert_eq!(count(encoder("openai", "gpt-4o-mini"), "hello world"), 2);
         // gpt-4 is a cl100k model; both count plain English alike.
         assert_eq!(count(encoder("openai", "gpt-4"), "hello world"), 2);
+    }
+
+    #[test]
+    fn a_whitespace_bomb_is_counted_not_panicked_on() {
+        // Two million spaces overflow the tokenizer's regex stack when
+        // tokenized in one go; in pieces they count, and never as zero.
+        let bomb = " ".repeat(2_000_000) + "and then the real prompt";
+        let n = count(encoder("openai", "gpt-4o-mini"), &bomb);
+        assert!(n > 0);
+        let req = ChatRequest::new("openai/gpt-4o-mini", vec![Message::user(bomb)]);
+        let p = PromptText::of(&req, || 999);
+        assert!(p.tokens("openai", "gpt-4o-mini") > 0);
     }
 
     #[test]

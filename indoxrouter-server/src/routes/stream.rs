@@ -62,6 +62,11 @@ pub(super) async fn chat(
     let quote = state.policy.chat(&state.client, &mut chat)?;
     let hold = inference::admit(&req, &p, quote, tokens).await?;
     let prompt = PromptText::of(&chat, || billing::prompt_bound(&state.client, &chat));
+    let requested_tier = chat
+        .extra
+        .get("service_tier")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
     let candidates: Vec<String> = std::iter::once(chat.model.clone())
         .chain(chat.fallbacks.iter().cloned())
         .collect();
@@ -84,6 +89,7 @@ pub(super) async fn chat(
         hold,
         candidates,
         prompt,
+        requested_tier,
         include_usage,
         started,
     };
@@ -122,6 +128,8 @@ struct Relay {
     candidates: Vec<String>,
     /// What the prompt sent, for the counted rule.
     prompt: PromptText,
+    /// The `service_tier` the request asked for.
+    requested_tier: Option<String>,
     include_usage: bool,
     /// When the provider call began.
     started: std::time::Instant,
@@ -136,6 +144,8 @@ impl Relay {
         let mut usage: Option<Usage> = None;
         let mut cost: Option<CostBreakdown> = None;
         let mut status = UsageStatus::Completed;
+        // The service tier the provider says it serves this stream at.
+        let mut tier: Option<String> = None;
 
         let quiet = self.req.state.sse_keepalive;
         let keepalive = tokio::time::sleep(quiet);
@@ -181,6 +191,9 @@ impl Relay {
                 }
             };
             delivered.push(&chunk);
+            if chunk.service_tier.is_some() {
+                tier.clone_from(&chunk.service_tier);
+            }
             if !chunk.model.is_empty() && chunk.model != model {
                 model.clone_from(&chunk.model);
                 wire_model = full_model(&provider, &model);
@@ -264,6 +277,8 @@ impl Relay {
                 };
                 // Tokenizing a long prompt takes milliseconds of CPU: off the
                 // async workers, so a client that provokes it starves no one.
+                // Should counting itself fail, bytes bound the tokens.
+                let fallback = Usage::new(self.prompt.byte_tokens(), delivered.bytes());
                 let prompt = std::mem::take(&mut self.prompt);
                 let delivered = std::mem::take(&mut delivered);
                 let (p, m) = (provider.clone(), served.to_owned());
@@ -271,12 +286,24 @@ impl Relay {
                     counting::counted_usage(&prompt, &delivered, early, &p, &m)
                 })
                 .await
-                .unwrap_or_else(|_| Usage::new(0, 0));
-                let (c, unpriced) =
-                    inference::charge(&self.req.state.client, &candidates, &provider, None, || {
-                        counted
+                .unwrap_or(fallback);
+                // Priced as the model that served (a fallback may have), at
+                // the tier it was served in, or else the one asked for.
+                let tier = tier.as_deref().or(self.requested_tier.as_deref());
+                let client = &self.req.state.client;
+                let info = client
+                    .model(&format!("{provider}/{served}"))
+                    .ok()
+                    .or_else(|| {
+                        candidates
+                            .iter()
+                            .filter_map(|id| client.model(id).ok())
+                            .find(|m| m.provider == provider)
                     });
-                (c, unpriced, counted)
+                match info.and_then(|m| m.pricing.token_cost_in_tier(tier, &counted)) {
+                    Some(c) => (c.total, false, counted),
+                    None => (indoxrouter::Usd::ZERO, true, counted),
+                }
             }
         };
         if status == UsageStatus::UpstreamError && nothing_delivered && early.is_none() {

@@ -437,8 +437,12 @@ impl RedbStore {
         };
         let keys = read(&self.caches.keys);
         let meters = read(&self.caches.key_meters);
-        let mut chain = Vec::new();
+        let mut chain: Vec<ChainLink> = Vec::new();
         while chain.len() < MAX_CHAIN {
+            // A cycle (never made through the API) must not lock one meter twice.
+            if chain.iter().any(|link| link.id == id) {
+                break;
+            }
             let (Some(record), Some(meter)) = (keys.by_id(&id), meters.get(&id)) else {
                 break;
             };
