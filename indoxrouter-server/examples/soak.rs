@@ -1,8 +1,8 @@
 //! Soak driver (run by `scripts/soak.sh`, which starts the server and the
 //! simulator): a steady mixed load for a fixed time — plain chats, streams
 //! read to the end, streams the client abandons after the first event, and
-//! every 20th request preceded by a simulator fault (an upstream 500, a
-//! stream cut mid-way, an in-stream error). Every 10 s it samples the
+//! every 20th request (a stream) preceded by a simulator fault (an
+//! upstream 500, retried; a stream cut mid-way; an in-stream error). Every 10 s it samples the
 //! server's resident memory and open descriptors from /proc. At the end it
 //! checks that every answer was a clean one and prints the samples.
 //!
@@ -66,7 +66,10 @@ async fn main() {
     while started.elapsed() < Duration::from_secs(seconds) {
         tick.tick().await;
         let n = sent.fetch_add(1, Ordering::Relaxed);
-        if n % 20 == 0 {
+        // Faults go before a streamed request (n % 10 == 7): the next
+        // request to the provider takes them, and a stream cannot be
+        // retried once it has started.
+        if n % 20 == 7 {
             let fault = faults[(n / 20) as usize % faults.len()];
             let _ = http
                 .post(format!("{sim}/__sim/faults"))
