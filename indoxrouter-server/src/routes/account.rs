@@ -122,6 +122,17 @@ impl<'a> KeyView<'a> {
     }
 }
 
+/// `{"data": [...]}`: `user`'s keys, newest first, with their spend.
+pub(crate) fn keys_listing(state: &AppState, user: crate::store::UserId) -> Response {
+    let now = unix_secs();
+    let keys = state.accounts.list_keys(user);
+    let views: Vec<KeyView<'_>> = keys
+        .iter()
+        .map(|k| KeyView::of(k, &*state.ledger, now))
+        .collect();
+    json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
+}
+
 /// Active (unrevoked, unexpired) API keys one user may hold: keys are
 /// cheap to mint, and each one is kept in memory for authentication.
 pub const MAX_ACTIVE_KEYS: usize = 100;
@@ -223,15 +234,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(ctx(state.clone()))
         .map(|req: Req| {
-            let r = req.principal().map(|p| {
-                let now = unix_secs();
-                let keys = req.state.accounts.list_keys(p.user_id);
-                let views: Vec<KeyView<'_>> = keys
-                    .iter()
-                    .map(|k| KeyView::of(k, &*req.state.ledger, now))
-                    .collect();
-                json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
-            });
+            let r = req.principal().map(|p| keys_listing(&req.state, p.user_id));
             finish(r, Surface::Classic, &req)
         });
 

@@ -11,7 +11,7 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::account::KeyView;
+use super::account::{KeyView, keys_listing};
 use super::{Req, ctx, finish, json_value};
 use crate::error::{ApiError, Surface};
 use crate::state::AppState;
@@ -23,15 +23,7 @@ pub(super) fn routes(state: Arc<AppState>) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(ctx(state.clone()))
         .map(|username: String, req: Req| {
-            let r = admin_user(&req, &username).map(|user| {
-                let now = unix_secs();
-                let keys = req.state.accounts.list_keys(user.id);
-                let views: Vec<KeyView<'_>> = keys
-                    .iter()
-                    .map(|k| KeyView::of(k, &*req.state.ledger, now))
-                    .collect();
-                json_value(StatusCode::OK, &serde_json::json!({ "data": views }))
-            });
+            let r = admin_user(&req, &username).map(|user| keys_listing(&req.state, user.id));
             finish(r, Surface::Classic, &req)
         });
 
